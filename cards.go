@@ -1,0 +1,242 @@
+package loyalty
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"iter"
+	"math"
+)
+
+// CardsService issues cards to customers, reads and deletes them, and applies card actions
+// (stamps, points, visits, coupon redemption, …; see operations.go).
+type CardsService service
+
+// CardStatus is the installation state of a card in a customer's wallet. Values not listed
+// here are kept as they come.
+type CardStatus string
+
+// Card statuses seen from the API.
+const (
+	CardStatusInstalled    CardStatus = "installed"
+	CardStatusNotInstalled CardStatus = "not_installed"
+	CardStatusDeleted      CardStatus = "deleted"
+)
+
+// Card is a loyalty card issued to a customer from a template.
+//
+// Live answers are thinner than the API's description; fields the answer lacks stay zero.
+type Card struct {
+	// ID is the card's serial, such as "638920-251-210".
+	ID         string     `json:"id"`
+	CompanyID  int        `json:"companyId"`
+	TemplateID int        `json:"templateId"`
+	CustomerID string     `json:"customerId"`
+	Customer   Customer   `json:"customer"`
+	Type       CardType   `json:"type"`
+	Status     CardStatus `json:"status"`
+	// Device is the wallet the card is installed in, such as "Google Pay".
+	Device               string                `json:"device"`
+	Balance              CardBalance           `json:"balance"`
+	CustomFields         []CustomField         `json:"customFields"`
+	AvailableRewardTiers []RewardTier          `json:"availableRewardTiers"`
+	MembershipTier       *MembershipTier       `json:"membershipTier"`
+	CustomerSubscription *CustomerSubscription `json:"customerSubscription"`
+	InstallLink          string                `json:"installLink"`
+	ShareLink            string                `json:"shareLink"`
+	QRLink               string                `json:"qrLink"`
+	DirectInstallLink    DirectInstallLink     `json:"directInstallLink"`
+	CouponRedeemed       bool                  `json:"couponRedeemed"`
+	UTMSource            string                `json:"utmSource"`
+	FirstVisitDiscount   string                `json:"firstVisitDiscount"`
+	CountVisits          int                   `json:"countVisits"`
+	// The counters and dates below are empty in list answers; Get fills them.
+	TotalRewardsEarned          int       `json:"totalRewardsEarned"`
+	TotalRewardsRedeemed        int       `json:"totalRewardsRedeemed"`
+	TotalStampsEarnedByReferral int       `json:"totalStampsEarnedByReferral"`
+	TotalPointsEarnedByReferral int       `json:"totalPointsEarnedByReferral"`
+	LastStampEarnedAt           Timestamp `json:"lastStampEarnedAt"`
+	LastRewardEarnedAt          Timestamp `json:"lastRewardEarnedAt"`
+	LastRewardRedeemedAt        Timestamp `json:"lastRewardRedeemedAt"`
+	// ExpiresAt is nil for a card that does not expire.
+	ExpiresAt *Timestamp `json:"expiresAt"`
+	CreatedAt Timestamp  `json:"createdAt"`
+	UpdatedAt Timestamp  `json:"updatedAt"`
+}
+
+// CardBalance is what a card holds. Which members are meaningful depends on the card type;
+// the others stay zero.
+type CardBalance struct {
+	// Balance is the points or amount balance (cashback, discount, gift cards).
+	Balance             float64 `json:"balance"`
+	BonusBalance        int     `json:"bonusBalance"`
+	CurrentNumberOfUses int     `json:"currentNumberOfUses"`
+	// DiscountAmount is in minor units (cents).
+	DiscountAmount      int     `json:"discountAmount"`
+	DiscountPercentage  float64 `json:"discountPercentage"`
+	NumberRewardsUnused int     `json:"numberRewardsUnused"`
+	NumberStampsTotal   int     `json:"numberStampsTotal"`
+	StampsBeforeReward  int     `json:"stampsBeforeReward"`
+}
+
+// UnmarshalJSON reads every counter as a JSON number, so that 4.0 (as PHP may write a
+// whole number) still counts as 4. null, or a value of another type, leaves a member zero:
+// an error here would stop the decoding of the card around it.
+func (b *CardBalance) UnmarshalJSON(data []byte) error {
+	var w struct {
+		Balance             *float64 `json:"balance"`
+		BonusBalance        *float64 `json:"bonusBalance"`
+		CurrentNumberOfUses *float64 `json:"currentNumberOfUses"`
+		DiscountAmount      *float64 `json:"discountAmount"`
+		DiscountPercentage  *float64 `json:"discountPercentage"`
+		NumberRewardsUnused *float64 `json:"numberRewardsUnused"`
+		NumberStampsTotal   *float64 `json:"numberStampsTotal"`
+		StampsBeforeReward  *float64 `json:"stampsBeforeReward"`
+	}
+	var typeErr *json.UnmarshalTypeError
+	if err := json.Unmarshal(data, &w); err != nil && !errors.As(err, &typeErr) {
+		return err
+	}
+	f := func(p *float64) float64 {
+		if p == nil {
+			return 0
+		}
+		return *p
+	}
+	*b = CardBalance{
+		Balance:             f(w.Balance),
+		BonusBalance:        int(math.Round(f(w.BonusBalance))),
+		CurrentNumberOfUses: int(math.Round(f(w.CurrentNumberOfUses))),
+		DiscountAmount:      int(math.Round(f(w.DiscountAmount))),
+		DiscountPercentage:  f(w.DiscountPercentage),
+		NumberRewardsUnused: int(math.Round(f(w.NumberRewardsUnused))),
+		NumberStampsTotal:   int(math.Round(f(w.NumberStampsTotal))),
+		StampsBeforeReward:  int(math.Round(f(w.StampsBeforeReward))),
+	}
+	return nil
+}
+
+// DirectInstallLink holds the links that install a card straight into one wallet.
+type DirectInstallLink struct {
+	Apple     string `json:"apple"`
+	Google    string `json:"google"`
+	PWA       string `json:"pwa"`
+	Universal string `json:"universal"`
+}
+
+// CustomField is a template-defined field and, on a card, its value.
+type CustomField struct {
+	ID       int    `json:"id"`
+	Name     string `json:"name"`
+	Type     string `json:"type"`
+	Value    string `json:"value"`
+	Order    int    `json:"order"`
+	Required bool   `json:"required"`
+	Unique   bool   `json:"unique"`
+}
+
+// CustomerSubscription is the paid subscription behind a membership or multipass card. Its
+// CreatedAt, UpdatedAt and ExpiredAt arrive as Unix seconds.
+type CustomerSubscription struct {
+	ID               int       `json:"id"`
+	CardID           ID        `json:"cardId"`
+	CustomerID       string    `json:"customerId"`
+	TemplateID       int       `json:"templateId"`
+	Period           string    `json:"period"`
+	Status           int       `json:"status"`
+	Balance          int       `json:"balance"`
+	MembershipTierID int       `json:"membershipTierId"`
+	ExternalID       string    `json:"externalId"`
+	ProviderID       int       `json:"providerId"`
+	CreatedAt        Timestamp `json:"createdAt"`
+	UpdatedAt        Timestamp `json:"updatedAt"`
+	ExpiredAt        Timestamp `json:"expiredAt"`
+}
+
+// CustomFieldValue sets one custom field of a card.
+type CustomFieldValue struct {
+	ID    int    `json:"id"`
+	Value string `json:"value"`
+}
+
+// CardListOptions filters the card list. Zero values filter nothing.
+type CardListOptions struct {
+	ListOptions
+	CustomerID    string `url:"customerId,omitempty"`
+	CustomerEmail string `url:"customerEmail,omitempty"`
+	CustomerPhone string `url:"customerPhone,omitempty"`
+	TemplateID    int    `url:"templateId,omitempty"`
+}
+
+// CardCreateRequest issues a card from a template to a customer.
+type CardCreateRequest struct {
+	CustomerID string `json:"customerId"`
+	TemplateID int    `json:"templateId"`
+	// CustomFields may leave out fields that are not required, and those the customer record
+	// already fills (phone, email, names, date of birth).
+	CustomFields []CustomFieldValue `json:"customFields,omitempty"`
+}
+
+// CardUpdateRequest changes a card's custom fields.
+type CardUpdateRequest struct {
+	CustomFields []CustomFieldValue `json:"customFields"`
+}
+
+// DeletedResource is the answer to a delete: the id of what is gone.
+type DeletedResource struct {
+	ID ID `json:"id"`
+}
+
+// List returns one page of cards. opts may be nil.
+func (s *CardsService) List(ctx context.Context, opts *CardListOptions) ([]Card, *Response, error) {
+	return list[Card](ctx, s.client, "cards", opts)
+}
+
+// All walks every card matching opts, fetching pages as the loop reaches them.
+func (s *CardsService) All(ctx context.Context, opts *CardListOptions) iter.Seq2[Card, error] {
+	return walk[Card](ctx, s.client, "cards", opts)
+}
+
+// Get returns the card with the given serial.
+func (s *CardsService) Get(ctx context.Context, id string) (*Card, *Response, error) {
+	p, err := segment("id", id)
+	if err != nil {
+		return nil, nil, err
+	}
+	return fetch[Card](ctx, s.client, call{method: "GET", path: "cards/" + p})
+}
+
+// Create issues a card. The customer must exist (see CustomersService.Create).
+func (s *CardsService) Create(ctx context.Context, req *CardCreateRequest) (*Card, *Response, error) {
+	if req == nil {
+		return nil, nil, invalid("request", "must not be nil")
+	}
+	if req.CustomerID == "" {
+		return nil, nil, invalid("customerId", "must not be empty")
+	}
+	if req.TemplateID <= 0 {
+		return nil, nil, invalid("templateId", "must be a positive id")
+	}
+	return fetch[Card](ctx, s.client, call{method: "POST", path: "cards", body: req})
+}
+
+// Update changes the custom fields of a card.
+func (s *CardsService) Update(ctx context.Context, id string, req *CardUpdateRequest) (*Card, *Response, error) {
+	p, err := segment("id", id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if req == nil || len(req.CustomFields) == 0 {
+		return nil, nil, invalid("customFields", "must list at least one field")
+	}
+	return fetch[Card](ctx, s.client, call{method: "PATCH", path: "cards/" + p, body: req})
+}
+
+// Delete deletes a card.
+func (s *CardsService) Delete(ctx context.Context, id string) (*Response, error) {
+	p, err := segment("id", id)
+	if err != nil {
+		return nil, err
+	}
+	return s.client.do(ctx, &call{method: "DELETE", path: "cards/" + p})
+}

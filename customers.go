@@ -1,0 +1,152 @@
+package loyalty
+
+import (
+	"context"
+	"iter"
+)
+
+// CustomersService manages customers, the people cards are issued to.
+type CustomersService service
+
+// Gender is a customer's gender as the API codes it. GenderUnknown (0) is a value the API
+// stores, distinct from leaving the field out.
+type Gender int
+
+// Genders known to the API.
+const (
+	GenderUnknown Gender = 0
+	GenderMale    Gender = 1
+	GenderFemale  Gender = 2
+)
+
+// Customer is a person cards are issued to.
+type Customer struct {
+	// ID is a UUID.
+	ID             string    `json:"id"`
+	FirstName      string    `json:"firstName"`
+	Surname        string    `json:"surname"`
+	Email          string    `json:"email"`
+	Phone          string    `json:"phone"`
+	DateOfBirth    Date      `json:"dateOfBirth"`
+	Gender         Gender    `json:"gender"`
+	ExternalUserID string    `json:"externalUserId"`
+	Segments       []Segment `json:"segments"`
+	CreatedAt      Timestamp `json:"createdAt"`
+	UpdatedAt      Timestamp `json:"updatedAt"`
+}
+
+// Segment is a group a customer belongs to.
+type Segment struct {
+	ID   int    `json:"id"`
+	Name string `json:"name"`
+	Type int    `json:"type"`
+}
+
+// CustomerListOptions filters the customer list. Zero values filter nothing.
+type CustomerListOptions struct {
+	ListOptions
+	Email string `url:"email,omitempty"`
+	Phone string `url:"phone,omitempty"`
+}
+
+// CustomerCreateRequest creates a customer: a first name and at least one of phone and email.
+type CustomerCreateRequest struct {
+	FirstName      string  `json:"firstName"`
+	Surname        string  `json:"surname,omitempty"`
+	Phone          string  `json:"phone,omitempty"`
+	Email          string  `json:"email,omitempty"`
+	Gender         *Gender `json:"gender,omitempty"`
+	DateOfBirth    Date    `json:"dateOfBirth,omitzero"`
+	ExternalUserID string  `json:"externalUserId,omitempty"`
+}
+
+// CustomerUpdateRequest changes a customer. Nil fields are left as they are. The phone number
+// cannot be changed.
+type CustomerUpdateRequest struct {
+	FirstName      *string `json:"firstName,omitempty"`
+	Surname        *string `json:"surname,omitempty"`
+	Email          *string `json:"email,omitempty"`
+	Gender         *Gender `json:"gender,omitempty"`
+	DateOfBirth    *Date   `json:"dateOfBirth,omitempty"`
+	ExternalUserID *string `json:"externalUserId,omitempty"`
+}
+
+// customerPatch is the PATCH body: the API wants the id repeated in it.
+type customerPatch struct {
+	ID string `json:"id"`
+	*CustomerUpdateRequest
+}
+
+// List returns one page of customers. opts may be nil.
+func (s *CustomersService) List(ctx context.Context, opts *CustomerListOptions) ([]Customer, *Response, error) {
+	return list[Customer](ctx, s.client, "customers", opts)
+}
+
+// All walks every customer matching opts, fetching pages as the loop reaches them.
+func (s *CustomersService) All(ctx context.Context, opts *CustomerListOptions) iter.Seq2[Customer, error] {
+	return walk[Customer](ctx, s.client, "customers", opts)
+}
+
+// Get returns the customer with the given id.
+func (s *CustomersService) Get(ctx context.Context, id string) (*Customer, *Response, error) {
+	p, err := segment("id", id)
+	if err != nil {
+		return nil, nil, err
+	}
+	return fetch[Customer](ctx, s.client, call{method: "GET", path: "customers/" + p})
+}
+
+// Create creates a customer. A request without a first name, or with neither phone nor
+// email, is refused before sending.
+func (s *CustomersService) Create(ctx context.Context, req *CustomerCreateRequest) (*Customer, *Response, error) {
+	if err := req.validate(); err != nil {
+		return nil, nil, err
+	}
+	return fetch[Customer](ctx, s.client, call{method: "POST", path: "customers", body: req})
+}
+
+func (r *CustomerCreateRequest) validate() error {
+	switch {
+	case r == nil:
+		return invalid("request", "must not be nil")
+	case r.FirstName == "":
+		return invalid("firstName", "must not be empty")
+	case r.Phone == "" && r.Email == "":
+		return invalid("phone", "a phone or an email is required")
+	case r.Gender != nil && (*r.Gender < GenderUnknown || *r.Gender > GenderFemale):
+		return invalid("gender", "must be 0, 1 or 2")
+	case !r.DateOfBirth.valid():
+		return invalid("dateOfBirth", "is not a calendar day")
+	}
+	return nil
+}
+
+// Update changes the fields of req that are not nil.
+func (s *CustomersService) Update(ctx context.Context, id string, req *CustomerUpdateRequest) (*Customer, *Response, error) {
+	p, err := segment("id", id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if req == nil {
+		req = &CustomerUpdateRequest{}
+	}
+	switch {
+	case req.FirstName != nil && *req.FirstName == "":
+		return nil, nil, invalid("firstName", "must not be empty")
+	case req.Gender != nil && (*req.Gender < GenderUnknown || *req.Gender > GenderFemale):
+		return nil, nil, invalid("gender", "must be 0, 1 or 2")
+	case req.DateOfBirth != nil && !req.DateOfBirth.valid():
+		return nil, nil, invalid("dateOfBirth", "is not a calendar day")
+	}
+	body := customerPatch{ID: id, CustomerUpdateRequest: req}
+	return fetch[Customer](ctx, s.client, call{method: "PATCH", path: "customers/" + p, body: body})
+}
+
+// Delete deletes a customer.
+func (s *CustomersService) Delete(ctx context.Context, id string) (*Response, error) {
+	p, err := segment("id", id)
+	if err != nil {
+		return nil, err
+	}
+	return s.client.do(ctx, &call{method: "DELETE", path: "customers/" + p})
+}

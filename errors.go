@@ -1,0 +1,304 @@
+package loyalty
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Sentinel errors for the common outcomes. Test for them with errors.Is; reach the details
+// with errors.As and *APIError, *ArgumentError or *OutcomeUnknownError.
+var (
+	// ErrBadRequest matches a 400 answer, such as an action the card does not accept.
+	ErrBadRequest = errors.New("loyalty: bad request")
+	// ErrUnauthorized matches a 401 answer: the key is missing, wrong or revoked.
+	ErrUnauthorized = errors.New("loyalty: unauthorized")
+	// ErrForbidden matches a 403 answer: the key may not act on that resource.
+	ErrForbidden = errors.New("loyalty: forbidden")
+	// ErrNotFound matches a 404 answer.
+	ErrNotFound = errors.New("loyalty: not found")
+	// ErrConflict matches a 409 answer, such as a duplicate customer.
+	ErrConflict = errors.New("loyalty: conflict")
+	// ErrValidation matches a 422 answer, and any error answer that lists field errors.
+	ErrValidation = errors.New("loyalty: validation failed")
+	// ErrRateLimited matches a 429 answer that was still refused after the retries allowed.
+	ErrRateLimited = errors.New("loyalty: rate limited")
+	// ErrServerError matches any 5xx answer.
+	ErrServerError = errors.New("loyalty: server error")
+
+	// ErrInvalidArgument matches every *ArgumentError: the client refused the call itself and
+	// sent nothing.
+	ErrInvalidArgument = errors.New("loyalty: invalid argument")
+	// ErrOutcomeUnknown matches every *OutcomeUnknownError: a request that changes state may or
+	// may not have been applied.
+	ErrOutcomeUnknown = errors.New("loyalty: outcome unknown")
+	// ErrResponseTooLarge is returned when a response body exceeds the client's size cap.
+	ErrResponseTooLarge = errors.New("loyalty: response body too large")
+)
+
+// maxErrorBody bounds how much of an unexpected error body an *APIError keeps.
+const maxErrorBody = 512
+
+// FieldError is one problem the API reported about one input field. Field is empty when the
+// API named no field.
+type FieldError struct {
+	Field   string
+	Message string
+}
+
+// APIError is an answer from the API with a status of 400 or above.
+//
+// It never holds the request, its headers or the API key.
+type APIError struct {
+	// StatusCode is the HTTP status of the answer.
+	StatusCode int
+	// Code is the body's own "code" member, when it had one.
+	Code int
+	// Message is the body's message, or the HTTP status text when the body had none.
+	Message string
+	// FieldErrors lists per-field problems, when the body carried any.
+	FieldErrors []FieldError
+	// ResponseID identifies the answer for the API's support.
+	ResponseID string
+	// Method and Path locate the request (the path carries no query string).
+	Method string
+	Path   string
+	// RetryAfter is the wait the server asked for in its Retry-After header, if any.
+	RetryAfter time.Duration
+	// Attempts counts the requests sent, retries included.
+	Attempts int
+	// Body keeps the start of the raw body when it was not the JSON error shape the client
+	// expected (an HTML page for an unknown path, say).
+	Body string
+}
+
+// Error reports the failure on one line: method, path, status, message and response id.
+func (e *APIError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "loyalty: %s %s: %d", e.Method, e.Path, e.StatusCode)
+	if e.Message != "" {
+		b.WriteString(" ")
+		b.WriteString(e.Message)
+	}
+	if e.ResponseID != "" {
+		fmt.Fprintf(&b, " (responseId %s)", e.ResponseID)
+	}
+	return b.String()
+}
+
+// Is reports whether the error belongs to the category of target, one of the sentinels above.
+func (e *APIError) Is(target error) bool {
+	switch target {
+	case ErrBadRequest:
+		return e.StatusCode == http.StatusBadRequest
+	case ErrUnauthorized:
+		return e.StatusCode == http.StatusUnauthorized
+	case ErrForbidden:
+		return e.StatusCode == http.StatusForbidden
+	case ErrNotFound:
+		return e.StatusCode == http.StatusNotFound
+	case ErrConflict:
+		return e.StatusCode == http.StatusConflict
+	case ErrValidation:
+		return e.StatusCode == http.StatusUnprocessableEntity || len(e.FieldErrors) > 0
+	case ErrRateLimited:
+		return e.StatusCode == http.StatusTooManyRequests
+	case ErrServerError:
+		return e.StatusCode >= 500
+	}
+	return false
+}
+
+// IsNotFound reports whether err is, or wraps, a 404 answer.
+func IsNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
+
+// IsRateLimited reports whether err is, or wraps, a 429 answer.
+func IsRateLimited(err error) bool { return errors.Is(err, ErrRateLimited) }
+
+// IsOutcomeUnknown reports whether err says a state-changing request may have been applied.
+func IsOutcomeUnknown(err error) bool { return errors.Is(err, ErrOutcomeUnknown) }
+
+// ArgumentError is the client's refusal of a call whose arguments cannot be right. Nothing was
+// sent.
+type ArgumentError struct {
+	// Name is the argument or field at fault, such as "id" or "firstName".
+	Name string
+	// Problem says what is wrong with it.
+	Problem string
+}
+
+func (e *ArgumentError) Error() string {
+	return "loyalty: invalid argument " + e.Name + ": " + e.Problem
+}
+
+// Is makes errors.Is(err, ErrInvalidArgument) true.
+func (e *ArgumentError) Is(target error) bool { return target == ErrInvalidArgument }
+
+func invalid(name, problem string) error { return &ArgumentError{Name: name, Problem: problem} }
+
+// OutcomeUnknownError reports a state-changing request (POST, PATCH) whose answer was lost
+// after it may have reached the server: a timeout, a connection reset, a 5xx. The client does
+// not repeat such a request, because repeating a stamp or a points accrual could apply it
+// twice. Read the card or its operations to learn whether it was applied.
+type OutcomeUnknownError struct {
+	Method   string
+	Path     string
+	Attempts int
+	// Err is the failure seen; it may be an *APIError (for a 5xx answer).
+	Err error
+}
+
+func (e *OutcomeUnknownError) Error() string {
+	return fmt.Sprintf("loyalty: %s %s: outcome unknown, the request may have been applied "+
+		"(check the operations history before sending it again): %v", e.Method, e.Path, e.Err)
+}
+
+// Is makes errors.Is(err, ErrOutcomeUnknown) true.
+func (e *OutcomeUnknownError) Is(target error) bool { return target == ErrOutcomeUnknown }
+
+// Unwrap gives the underlying failure, so errors.As reaches an *APIError inside.
+func (e *OutcomeUnknownError) Unwrap() error { return e.Err }
+
+// DecodeError reports a success answer whose body could not be read as the documented JSON.
+type DecodeError struct {
+	// What names what was being decoded, such as "loyalty.Card".
+	What       string
+	StatusCode int
+	ResponseID string
+	Method     string
+	Path       string
+	Err        error
+}
+
+func (e *DecodeError) Error() string {
+	s := fmt.Sprintf("loyalty: %s %s: decoding %s from %d answer: %v", e.Method, e.Path, e.What, e.StatusCode, e.Err)
+	if e.ResponseID != "" {
+		s += " (responseId " + e.ResponseID + ")"
+	}
+	return s
+}
+
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+// errorBody is every error shape seen from the API: {message, code, responseId},
+// {"errors": [...]} from the marketplace, and the usual PHP framework variants.
+type errorBody struct {
+	Code       json.RawMessage `json:"code"`
+	Message    string          `json:"message"`
+	Detail     string          `json:"detail"`
+	Title      string          `json:"title"`
+	Error      json.RawMessage `json:"error"`
+	ResponseID string          `json:"responseId"`
+	Errors     json.RawMessage `json:"errors"`
+	Violations json.RawMessage `json:"violations"`
+}
+
+// newAPIError builds the error for a status >= 400 from whatever body came with it.
+func newAPIError(resp *http.Response, body []byte, method, path string) *APIError {
+	e := &APIError{StatusCode: resp.StatusCode, Method: method, Path: path}
+	if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
+		e.RetryAfter = d
+	}
+	var eb errorBody
+	if json.Unmarshal(body, &eb) == nil {
+		e.ResponseID = eb.ResponseID
+		e.Code = lenientInt(eb.Code)
+		e.Message = firstNonEmpty(eb.Message, eb.Detail, eb.Title, lenientString(eb.Error))
+		e.FieldErrors = append(parseFieldErrors(eb.Errors), parseFieldErrors(eb.Violations)...)
+		if e.Message == "" && len(e.FieldErrors) > 0 {
+			e.Message = e.FieldErrors[0].Message
+		}
+	}
+	if e.Message == "" && len(e.FieldErrors) == 0 {
+		// Not the shape we know: keep the start of it for whoever debugs this.
+		e.Body = truncate(string(body), maxErrorBody)
+		e.Message = http.StatusText(resp.StatusCode)
+	}
+	return e
+}
+
+// parseFieldErrors reads field errors as a list of strings, a list of objects, or a map of
+// field to message(s).
+func parseFieldErrors(raw json.RawMessage) []FieldError {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	var list []json.RawMessage
+	if json.Unmarshal(raw, &list) == nil {
+		var out []FieldError
+		for _, item := range list {
+			var s string
+			if json.Unmarshal(item, &s) == nil {
+				out = append(out, FieldError{Message: s})
+				continue
+			}
+			var o struct {
+				Field        string `json:"field"`
+				Property     string `json:"property"`
+				PropertyPath string `json:"propertyPath"`
+				Message      string `json:"message"`
+				Title        string `json:"title"`
+			}
+			if json.Unmarshal(item, &o) == nil {
+				out = append(out, FieldError{
+					Field:   firstNonEmpty(o.Field, o.PropertyPath, o.Property),
+					Message: firstNonEmpty(o.Message, o.Title),
+				})
+			}
+		}
+		return out
+	}
+	var byField map[string]json.RawMessage
+	if json.Unmarshal(raw, &byField) != nil {
+		return nil
+	}
+	var out []FieldError
+	for field, v := range byField {
+		var msgs []string
+		if json.Unmarshal(v, &msgs) != nil {
+			msgs = []string{lenientString(v)}
+		}
+		for _, m := range msgs {
+			out = append(out, FieldError{Field: field, Message: m})
+		}
+	}
+	// Map order is random; a stable order makes errors comparable and logs diffable.
+	slices.SortStableFunc(out, func(a, b FieldError) int { return strings.Compare(a.Field, b.Field) })
+	return out
+}
+
+func lenientString(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	return ""
+}
+
+func lenientInt(raw json.RawMessage) int {
+	var f float64
+	if json.Unmarshal(raw, &f) == nil {
+		return int(f)
+	}
+	return 0
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

@@ -1,0 +1,174 @@
+package loyalty
+
+import (
+	"bytes"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// testKey is the API key every test client sends. A test in secrets_test.go checks that it
+// never shows up in an error or a log line.
+const testKey = "sk_test_4f9a27c1e8b3d6"
+
+// basePath is where the test server mounts the API, so that a request built from an absolute
+// path instead of the base URL misses the handlers and fails the test.
+const basePath = "/base"
+
+// recorded is what a test server saw of one request.
+type recorded struct {
+	Method   string
+	Path     string
+	RawQuery string
+	Header   http.Header
+	Body     []byte
+}
+
+// testServer is an httptest server whose handlers record every request.
+type testServer struct {
+	t   *testing.T
+	URL string
+	mux *http.ServeMux
+
+	mu   sync.Mutex
+	reqs []recorded
+}
+
+// setup returns a client with zero retry waits pointed at a fresh test server, and the server.
+func setup(t *testing.T, opts ...Option) (*Client, *testServer) {
+	t.Helper()
+	ts := &testServer{t: t, mux: http.NewServeMux()}
+	outer := http.NewServeMux()
+	outer.Handle(basePath+"/", http.StripPrefix(basePath, ts.recordAll(ts.mux)))
+	outer.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		t.Errorf("request outside the base path: %s %s", r.Method, r.URL.Path)
+		http.NotFound(w, r)
+	})
+	srv := httptest.NewServer(outer)
+	t.Cleanup(srv.Close)
+	ts.URL = srv.URL + basePath
+	c := newTestClient(t, ts.URL, opts...)
+	return c, ts
+}
+
+// newTestClient logs everything at debug level into a buffer that must never contain the key:
+// every error that reaches the caller through a request is logged too, so this checks them.
+func newTestClient(t *testing.T, baseURL string, opts ...Option) *Client {
+	t.Helper()
+	logs := &lockedBuffer{}
+	t.Cleanup(func() {
+		assert.NotContains(t, logs.String(), testKey, "the API key leaked into a log line")
+	})
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	all := append([]Option{WithBaseURL(baseURL), WithRetryWait(0, 0), withRetryAfterUnit(time.Millisecond), WithLogger(logger)}, opts...)
+	c, err := NewClient(testKey, all...)
+	require.NoError(t, err)
+	return c
+}
+
+// withRetryAfterUnit makes one second of Retry-After last d, so retry tests do not sleep.
+func withRetryAfterUnit(d time.Duration) Option {
+	return func(c *config) error { c.retryAfterUnit = d; return nil }
+}
+
+// lockedBuffer is a bytes.Buffer safe for the concurrent writes of a shared logger.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func (ts *testServer) recordAll(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		ts.mu.Lock()
+		ts.reqs = append(ts.reqs, recorded{r.Method, r.URL.Path, r.URL.RawQuery, r.Header.Clone(), body})
+		ts.mu.Unlock()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// requests returns every request seen so far.
+func (ts *testServer) requests() []recorded {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	return append([]recorded(nil), ts.reqs...)
+}
+
+// only returns the single request the server saw, failing the test if it saw another number.
+func (ts *testServer) only() recorded {
+	ts.t.Helper()
+	reqs := ts.requests()
+	require.Len(ts.t, reqs, 1, "requests received")
+	return reqs[0]
+}
+
+// reply registers pattern (a ServeMux pattern such as "GET /api/v2/cards/{id}") to answer
+// with status and the body of testdata/fixture.
+func (ts *testServer) reply(pattern string, status int, fixture string) {
+	body := fixtureBytes(ts.t, fixture)
+	ts.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		if filepath.Ext(fixture) == ".json" {
+			w.Header().Set("Content-Type", "application/json")
+		}
+		w.WriteHeader(status)
+		_, _ = w.Write(body)
+	})
+}
+
+// handle registers a handler of the test's own.
+func (ts *testServer) handle(pattern string, h http.HandlerFunc) { ts.mux.HandleFunc(pattern, h) }
+
+func fixtureBytes(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	require.NoError(t, err)
+	return b
+}
+
+// assertRequest checks the method, path, query, standard headers and JSON body of a request.
+// wantBody "" means the request must have had no body.
+func assertRequest(t *testing.T, got recorded, method, path, rawQuery, wantBody string) {
+	t.Helper()
+	assert.Equal(t, method, got.Method, "method")
+	assert.Equal(t, path, got.Path, "path")
+	assert.Equal(t, rawQuery, got.RawQuery, "query")
+	assert.Equal(t, testKey, got.Header.Get("X-API-Key"), "X-API-Key")
+	assert.Equal(t, "application/json", got.Header.Get("Accept"), "Accept")
+	assert.Equal(t, "loyalty-go/"+Version, got.Header.Get("User-Agent"), "User-Agent")
+	if wantBody == "" {
+		assert.Empty(t, got.Body, "body")
+		assert.Empty(t, got.Header.Get("Content-Type"), "Content-Type without a body")
+		return
+	}
+	assert.Equal(t, "application/json", got.Header.Get("Content-Type"), "Content-Type")
+	assert.JSONEq(t, wantBody, string(got.Body), "body")
+}
+
+func mustTime(t *testing.T, s string) time.Time {
+	t.Helper()
+	v, err := time.Parse(time.RFC3339, s)
+	require.NoError(t, err)
+	return v
+}

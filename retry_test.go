@@ -1,0 +1,319 @@
+package loyalty
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// statusSequence answers with each status in turn, then 200 with a card, and counts calls.
+func statusSequence(t *testing.T, headers map[string]string, statuses ...int) (http.HandlerFunc, *atomic.Int32) {
+	var n atomic.Int32
+	card := fixtureBytes(t, "card.json")
+	return func(w http.ResponseWriter, r *http.Request) {
+		i := int(n.Add(1)) - 1
+		if i < len(statuses) {
+			for k, v := range headers {
+				w.Header().Set(k, v)
+			}
+			w.WriteHeader(statuses[i])
+			_, _ = w.Write([]byte(`{"message":"try later"}`))
+			return
+		}
+		_, _ = w.Write(card)
+	}, &n
+}
+
+func TestRetryRules(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		method    string
+		statuses  []int
+		headers   map[string]string
+		wantCalls int32
+		wantErr   error // nil: success after retries
+		unknown   bool  // the error must say the outcome is unknown
+	}{
+		{"GET 503 is repeated", "GET", []int{503}, nil, 2, nil, false},
+		{"GET 502 then 504 are repeated", "GET", []int{502, 504}, nil, 3, nil, false},
+		{"GET 429 is repeated", "GET", []int{429}, nil, 2, nil, false},
+		{"GET 500 is not repeated", "GET", []int{500}, nil, 1, ErrServerError, false},
+		{"GET 404 is not repeated", "GET", []int{404}, nil, 1, ErrNotFound, false},
+		{"GET gives up after RetryMax", "GET", []int{503, 503, 503, 503}, nil, 4, ErrServerError, false},
+		{"DELETE 503 is repeated", "DELETE", []int{503}, nil, 2, nil, false},
+		{"POST 429 with Retry-After is waited for and repeated", "POST", []int{429}, map[string]string{"Retry-After": "2"}, 2, nil, false},
+		{"POST 429 asking longer than the cap is returned", "POST", []int{429}, map[string]string{"Retry-After": "3600"}, 1, ErrRateLimited, false},
+		{"POST 503 is not repeated, outcome unknown", "POST", []int{503}, nil, 1, ErrServerError, true},
+		{"POST 502 is not repeated, outcome unknown", "POST", []int{502}, nil, 1, ErrServerError, true},
+		{"POST 500 is not repeated, outcome unknown", "POST", []int{500}, nil, 1, ErrServerError, true},
+		{"POST 400 is not repeated and is known", "POST", []int{400}, nil, 1, ErrBadRequest, false},
+		{"PATCH 429 is repeated", "PATCH", []int{429}, nil, 2, nil, false},
+		{"PATCH 504 is not repeated", "PATCH", []int{504}, nil, 1, ErrServerError, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, ts := setup(t, WithRetryMax(3))
+			h, calls := statusSequence(t, tt.headers, tt.statuses...)
+			ts.handle("/api/v2/cards/{id}", h)
+
+			resp, err := c.do(context.Background(), &call{method: tt.method, path: "cards/1", out: new(Card)})
+			assert.Equal(t, tt.wantCalls, calls.Load(), "requests sent")
+			if tt.wantErr == nil {
+				require.NoError(t, err)
+				assert.Equal(t, int(tt.wantCalls), resp.Attempts)
+				return
+			}
+			require.Error(t, err)
+			assert.ErrorIs(t, err, tt.wantErr)
+			assert.Equal(t, tt.unknown, IsOutcomeUnknown(err), "outcome unknown")
+			var apiErr *APIError
+			require.ErrorAs(t, err, &apiErr)
+			assert.Equal(t, int(tt.wantCalls), apiErr.Attempts)
+			assert.Equal(t, tt.statuses[len(tt.statuses)-1], apiErr.StatusCode)
+			require.NotNil(t, resp, "the response comes back with an API error")
+		})
+	}
+}
+
+func TestRetryAfterAboveCapIsReportedNotWaited(t *testing.T) {
+	t.Parallel()
+	c, ts := setup(t, WithMaxRetryAfter(10*time.Second))
+	h, calls := statusSequence(t, map[string]string{"Retry-After": "11"}, 429)
+	ts.handle("GET /api/v2/cards/{id}", h)
+	_, _, err := c.Cards.Get(context.Background(), "1")
+	var apiErr *APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, 11*time.Second, apiErr.RetryAfter)
+	assert.Equal(t, int32(1), calls.Load())
+}
+
+func TestPOSTThatTimesOutIsNotRepeated(t *testing.T) {
+	t.Parallel()
+	c, ts := setup(t, WithTimeout(50*time.Millisecond))
+	var calls atomic.Int32
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	ts.handle("POST /api/v2/cards/{id}/add-stamp", func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	})
+	_, err := c.do(context.Background(), &call{method: "POST", path: "cards/1/add-stamp", body: map[string]int{"stamps": 1}})
+	require.Error(t, err)
+	assert.True(t, IsOutcomeUnknown(err), "a timed-out POST may have been applied: %v", err)
+	var unknown *OutcomeUnknownError
+	require.ErrorAs(t, err, &unknown)
+	assert.Equal(t, 1, unknown.Attempts)
+	assert.Equal(t, "/api/v2/cards/1/add-stamp", unknown.Path)
+	assert.Equal(t, int32(1), calls.Load(), "never repeated")
+}
+
+func TestGETThatTimesOutIsRepeated(t *testing.T) {
+	t.Parallel()
+	c, ts := setup(t, WithTimeout(50*time.Millisecond))
+	var calls atomic.Int32
+	ts.handle("GET /api/v2/cards/{id}", func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 {
+			<-r.Context().Done()
+			return
+		}
+		_, _ = w.Write(fixtureBytes(t, "card.json"))
+	})
+	card, resp, err := c.Cards.Get(context.Background(), "1")
+	require.NoError(t, err)
+	assert.Equal(t, "638920-251-210", card.ID)
+	assert.Equal(t, 2, resp.Attempts)
+}
+
+// hijackAndClose reads the request, then drops the connection without answering: the server
+// may have acted, the client cannot know.
+func hijackAndClose(calls *atomic.Int32) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		conn, _, err := http.NewResponseController(w).Hijack()
+		if err == nil {
+			_ = conn.Close()
+		}
+	}
+}
+
+func TestConnectionDroppedAfterRequest(t *testing.T) {
+	t.Parallel()
+	t.Run("POST is not repeated", func(t *testing.T) {
+		t.Parallel()
+		c, ts := setup(t)
+		var calls atomic.Int32
+		ts.handle("POST /api/v2/cards/{id}/add-stamp", hijackAndClose(&calls))
+		_, err := c.do(context.Background(), &call{method: "POST", path: "cards/1/add-stamp", body: map[string]int{"stamps": 1}})
+		assert.True(t, IsOutcomeUnknown(err), "%v", err)
+		assert.Equal(t, int32(1), calls.Load())
+	})
+	t.Run("GET is repeated", func(t *testing.T) {
+		t.Parallel()
+		c, ts := setup(t, WithRetryMax(2))
+		var calls atomic.Int32
+		ts.handle("GET /api/v2/cards/{id}", hijackAndClose(&calls))
+		_, _, err := c.Cards.Get(context.Background(), "1")
+		require.Error(t, err)
+		assert.False(t, IsOutcomeUnknown(err))
+		assert.Equal(t, int32(3), calls.Load())
+	})
+}
+
+// failingDial fails the first n round trips the way a refused dial does, then passes through.
+type failingDial struct {
+	n     atomic.Int32
+	fails int32
+	next  http.RoundTripper
+}
+
+func (f *failingDial) RoundTrip(r *http.Request) (*http.Response, error) {
+	if f.n.Add(1) <= f.fails {
+		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: &net.AddrError{Err: "connection refused"}}
+	}
+	return f.next.RoundTrip(r)
+}
+
+func TestPOSTIsRepeatedWhenTheConnectionWasNeverMade(t *testing.T) {
+	t.Parallel()
+	rt := &failingDial{fails: 2, next: http.DefaultTransport}
+	c, ts := setup(t, WithHTTPClient(&http.Client{Transport: rt}))
+	ts.reply("POST /api/v2/cards/{id}/add-stamp", http.StatusOK, "card.json")
+	_, resp, err := fetch[Card](context.Background(), c, call{method: "POST", path: "cards/1/add-stamp", body: map[string]int{"stamps": 1}})
+	require.NoError(t, err)
+	assert.Equal(t, 3, resp.Attempts)
+	assert.Len(t, ts.requests(), 1, "the server saw it once")
+}
+
+func TestRefusedConnectionIsNotOutcomeUnknown(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	require.NoError(t, l.Close()) // nothing listens there now
+	c := newTestClient(t, "http://"+addr, WithRetryMax(1))
+	_, err = c.do(context.Background(), &call{method: "POST", path: "cards/1/add-stamp", body: map[string]int{"stamps": 1}})
+	require.Error(t, err)
+	assert.False(t, IsOutcomeUnknown(err), "a refused dial certainly sent nothing: %v", err)
+	assert.ErrorIs(t, err, syscall.ECONNREFUSED)
+}
+
+func TestContextCancelStopsWaiting(t *testing.T) {
+	t.Parallel()
+	c, ts := setup(t, withRetryAfterUnit(time.Second), WithMaxRetryAfter(time.Hour))
+	h, calls := statusSequence(t, map[string]string{"Retry-After": "600"}, 503)
+	ts.handle("GET /api/v2/cards/{id}", h)
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		for calls.Load() == 0 {
+			time.Sleep(time.Millisecond)
+		}
+		cancel()
+	}()
+	done := make(chan error, 1)
+	go func() { _, _, err := c.Cards.Get(ctx, "1"); done <- err }()
+	select {
+	case err := <-done:
+		assert.ErrorIs(t, err, context.Canceled)
+		assert.Equal(t, int32(1), calls.Load())
+	case <-time.After(time.Minute):
+		t.Fatal("the call kept waiting after its context was cancelled")
+	}
+}
+
+func TestRetryAfterParsing(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		in   string
+		want time.Duration
+		ok   bool
+	}{
+		{"", 0, false},
+		{"0", 0, true},
+		{"7", 7 * time.Second, true},
+		{"-3", 0, false},
+		{"soon", 0, false},
+		{"Thu, 26 Nov 2026 12:00:42 GMT", 42 * time.Second, true},
+		{"Thu, 26 Nov 2026 11:59:00 GMT", 0, true},
+	}
+	for _, tt := range tests {
+		got, ok := parseRetryAfter(tt.in, now)
+		assert.Equal(t, tt.ok, ok, tt.in)
+		assert.Equal(t, tt.want, got, tt.in)
+	}
+}
+
+func TestBackoff(t *testing.T) {
+	t.Parallel()
+	p := &retryPolicy{maxRetryAfter: 30 * time.Second, unit: time.Second}
+	for attempt, step := range []time.Duration{100, 200, 400, 800, 1000, 1000} {
+		step *= time.Millisecond
+		for range 50 {
+			got := p.backoff(100*time.Millisecond, time.Second, attempt, nil)
+			assert.GreaterOrEqual(t, got, step/2, "attempt %d", attempt)
+			assert.LessOrEqual(t, got, step, "attempt %d", attempt)
+		}
+	}
+	assert.Equal(t, time.Duration(0), p.backoff(0, 0, 3, nil), "zero bounds never sleep")
+
+	resp := &http.Response{Header: http.Header{"Retry-After": {"12"}}}
+	assert.Equal(t, 12*time.Second, p.backoff(time.Millisecond, time.Second, 0, resp), "Retry-After wins over backoff")
+	resp.Header.Set("Retry-After", "120")
+	assert.Equal(t, 30*time.Second, p.backoff(time.Millisecond, time.Second, 0, resp), "capped")
+}
+
+func TestNotSentClassification(t *testing.T) {
+	t.Parallel()
+	assert.True(t, notSent(&net.OpError{Op: "dial", Err: errors.New("refused")}))
+	assert.True(t, notSent(&net.DNSError{Err: "no such host", Name: "x"}))
+	assert.True(t, notSent(syscall.ECONNREFUSED))
+	assert.False(t, notSent(&net.OpError{Op: "read", Err: syscall.ECONNRESET}))
+	assert.False(t, notSent(context.DeadlineExceeded))
+	assert.False(t, notSent(errors.New("EOF")))
+}
+
+func TestFailedRequestKeepsThePool(t *testing.T) {
+	t.Parallel()
+	var conns atomic.Int32
+	var fail atomic.Bool
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if fail.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write(fixtureBytes(t, "card.json"))
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	c := newTestClient(t, srv.URL, WithRetryMax(1))
+	ctx := context.Background()
+
+	_, _, err := c.Cards.Get(ctx, "1")
+	require.NoError(t, err)
+	fail.Store(true)
+	_, _, err = c.Cards.Get(ctx, "1") // retryablehttp gives up here and would close idle conns
+	require.ErrorIs(t, err, ErrServerError)
+	fail.Store(false)
+	_, _, err = c.Cards.Get(ctx, "1")
+	require.NoError(t, err)
+	assert.Equal(t, int32(1), conns.Load(), "one connection served all three calls")
+}

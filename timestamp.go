@@ -1,0 +1,173 @@
+package loyalty
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strconv"
+	"time"
+)
+
+// wireTimeLayout is the date-time form the API takes: seconds and a numeric offset, no
+// fraction, no "Z" (PHP's Y-m-d\TH:i:sP).
+const wireTimeLayout = "2006-01-02T15:04:05-07:00"
+
+// dateLayout is the form of dates and date filters.
+const dateLayout = "2006-01-02"
+
+// maxExpiry is the last instant the API is reported to store (32-bit Unix time).
+var maxExpiry = time.Date(2038, time.January, 19, 3, 14, 7, 0, time.UTC)
+
+// readTimeLayouts are the forms accepted when reading, most likely first.
+var readTimeLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04:05-0700", "2006-01-02 15:04:05", "2006-01-02T15:04:05", dateLayout}
+
+// Timestamp is a date-time as the API sends and takes it.
+//
+// Reading is lenient: RFC 3339 and the usual variants, Unix seconds, null and "" (zero) are all
+// accepted, and a string that is none of these leaves the time zero and is kept by Raw instead
+// of failing the decode. Writing uses the API's form, 2006-01-02T15:04:05-07:00.
+type Timestamp struct {
+	time.Time
+	raw string
+}
+
+// Raw returns the text received when it could not be read as a time, and "" otherwise.
+func (t Timestamp) Raw() string { return t.raw }
+
+// String formats the time in the API's form, or returns the raw text it could not read.
+func (t Timestamp) String() string {
+	if t.Time.IsZero() {
+		return t.raw
+	}
+	return t.Time.Format(wireTimeLayout)
+}
+
+// IsZero reports whether no time (and no unreadable text) was received; it drives omitzero.
+func (t Timestamp) IsZero() bool { return t.Time.IsZero() && t.raw == "" }
+
+// MarshalJSON writes the API's form; a zero Timestamp is null.
+func (t Timestamp) MarshalJSON() ([]byte, error) {
+	if t.Time.IsZero() {
+		if t.raw != "" {
+			return json.Marshal(t.raw)
+		}
+		return []byte("null"), nil
+	}
+	return []byte(`"` + t.Time.Format(wireTimeLayout) + `"`), nil
+}
+
+// UnmarshalJSON reads leniently; see Timestamp.
+func (t *Timestamp) UnmarshalJSON(data []byte) error {
+	*t = Timestamp{}
+	data = bytes.TrimSpace(data)
+	if len(data) == 0 || string(data) == "null" {
+		return nil
+	}
+	if data[0] != '"' {
+		if secs, err := strconv.ParseFloat(string(data), 64); err == nil {
+			t.Time = time.Unix(int64(secs), 0).UTC()
+		}
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(data, &s); err != nil || s == "" {
+		return nil
+	}
+	for _, layout := range readTimeLayouts {
+		if v, err := time.Parse(layout, s); err == nil {
+			t.Time = v
+			return nil
+		}
+	}
+	t.raw = s
+	return nil
+}
+
+// Date is a calendar day without a time or zone, as in a date of birth or a date filter.
+// The zero Date means "not set".
+type Date struct {
+	Year  int
+	Month time.Month
+	Day   int
+}
+
+// DateOf returns the calendar day of t in t's own location.
+func DateOf(t time.Time) Date {
+	y, m, d := t.Date()
+	return Date{Year: y, Month: m, Day: d}
+}
+
+// ParseDate reads a YYYY-MM-DD date.
+func ParseDate(s string) (Date, error) {
+	t, err := time.Parse(dateLayout, s)
+	if err != nil {
+		return Date{}, fmt.Errorf("loyalty: date %q is not YYYY-MM-DD", s)
+	}
+	return DateOf(t), nil
+}
+
+// IsZero reports whether the date is unset.
+func (d Date) IsZero() bool { return d == Date{} }
+
+// String formats the date as YYYY-MM-DD, or "" when unset.
+func (d Date) String() string {
+	if d.IsZero() {
+		return ""
+	}
+	return fmt.Sprintf("%04d-%02d-%02d", d.Year, d.Month, d.Day)
+}
+
+// valid reports whether the date names a real day.
+func (d Date) valid() bool {
+	return d.IsZero() || DateOf(time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC)) == d
+}
+
+// MarshalJSON writes "YYYY-MM-DD", or null when unset.
+func (d Date) MarshalJSON() ([]byte, error) {
+	if d.IsZero() {
+		return []byte("null"), nil
+	}
+	return []byte(`"` + d.String() + `"`), nil
+}
+
+// UnmarshalJSON accepts YYYY-MM-DD and full date-times; anything unreadable leaves it unset.
+func (d *Date) UnmarshalJSON(data []byte) error {
+	*d = Date{}
+	var ts Timestamp
+	if err := ts.UnmarshalJSON(data); err != nil || ts.Time.IsZero() {
+		return nil
+	}
+	*d = DateOf(ts.Time)
+	return nil
+}
+
+// EncodeValues lets a Date be a query filter (go-querystring); an unset date adds nothing.
+func (d Date) EncodeValues(key string, v *url.Values) error {
+	if !d.IsZero() {
+		v.Set(key, d.String())
+	}
+	return nil
+}
+
+// ID is an identifier the API documents as a string in one place and a number in another
+// (a card serial inside a subscription, say). It reads either and keeps the text.
+type ID string
+
+// UnmarshalJSON accepts a JSON string or number; null leaves it empty.
+func (id *ID) UnmarshalJSON(data []byte) error {
+	data = bytes.TrimSpace(data)
+	switch {
+	case len(data) == 0 || string(data) == "null":
+		*id = ""
+	case data[0] == '"':
+		var s string
+		if err := json.Unmarshal(data, &s); err != nil {
+			return err
+		}
+		*id = ID(s)
+	default:
+		*id = ID(data)
+	}
+	return nil
+}
