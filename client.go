@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/go-querystring/query"
@@ -373,6 +374,9 @@ type call struct {
 }
 
 func (c *Client) do(ctx context.Context, r *call) (*Response, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("loyalty: %s %s: not sent: %w", r.method, r.fullPath(), err)
+	}
 	u := c.base + apiPrefix + r.path
 	if r.query != nil {
 		v, err := query.Values(r.query)
@@ -392,8 +396,8 @@ func (c *Client) do(ctx context.Context, r *call) (*Response, error) {
 		body = b
 	}
 	r.class = classOf(r.method, r.class)
-	st := &callState{class: r.class}
-	req, err := retryablehttp.NewRequestWithContext(context.WithValue(ctx, callStateKey{}, st), r.method, u, body)
+	st := &callState{Context: ctx, class: r.class}
+	req, err := retryablehttp.NewRequestWithContext(st, r.method, u, body)
 	if err != nil {
 		return nil, invalid("request", err.Error())
 	}
@@ -406,30 +410,33 @@ func (c *Client) do(ctx context.Context, r *call) (*Response, error) {
 
 	start := time.Now()
 	resp, err := c.http.Do(req)
-	path := apiPrefix[:len(apiPrefix)-1] + "/" + r.path
 	if err != nil {
-		err = c.transportError(ctx, r, st, path, err)
-		c.log(ctx, r.method, path, 0, st.attempts, start, err)
+		err = c.transportError(ctx, r, st, err)
+		c.log(ctx, r, 0, st.attempts, start, err)
 		return nil, err
 	}
 	defer drainAndClose(resp.Body)
 
 	out := &Response{Response: resp, Attempts: st.attempts}
-	data, err := readBody(resp.Body)
+	buf, err := readBody(resp.Body)
 	if err == nil {
-		err = c.decode(r, resp, data, out, path)
+		err = c.decode(r, resp, buf.Bytes(), out)
+		buf.release()
 	}
 	if err != nil && r.class == retryUnsafe && errors.Is(err, ErrServerError) {
-		err = &OutcomeUnknownError{Method: r.method, Path: path, Attempts: st.attempts, Err: err}
+		err = &OutcomeUnknownError{Method: r.method, Path: r.fullPath(), Attempts: st.attempts, Err: err}
 	}
-	c.log(ctx, r.method, path, resp.StatusCode, st.attempts, start, err)
+	c.log(ctx, r, resp.StatusCode, st.attempts, start, err)
 	return out, err
 }
 
+// fullPath is the request path as errors and logs show it: no host, no query string.
+func (r *call) fullPath() string { return apiPrefix + r.path }
+
 // decode turns a read body into r.out, or into an *APIError for a status of 400 and above.
-func (c *Client) decode(r *call, resp *http.Response, data []byte, out *Response, path string) error {
+func (c *Client) decode(r *call, resp *http.Response, data []byte, out *Response) error {
 	if resp.StatusCode >= 400 {
-		e := newAPIError(resp, c.scrub(data), r.method, path)
+		e := newAPIError(resp, c.scrub(data), r.method, r.fullPath())
 		e.Attempts = out.Attempts
 		out.ResponseID = e.ResponseID
 		return e
@@ -439,12 +446,12 @@ func (c *Client) decode(r *call, resp *http.Response, data []byte, out *Response
 	out.ResponseID, out.CreatedAt, out.Meta = env.ResponseID, env.CreatedAt, env.Meta
 	if err == nil || tolerable(err) {
 		if err != nil {
-			c.logger.Warn("loyalty: ignored a field of unexpected type", "method", r.method, "path", path, "error", err.Error())
+			c.logger.Warn("loyalty: ignored a field of unexpected type", "method", r.method, "path", r.fullPath(), "error", err.Error())
 		}
 		return nil
 	}
 	return &DecodeError{What: strings.TrimPrefix(fmt.Sprintf("%T", r.out), "*"), StatusCode: resp.StatusCode,
-		ResponseID: env.ResponseID, Method: r.method, Path: path, Err: err}
+		ResponseID: env.ResponseID, Method: r.method, Path: r.fullPath(), Err: err}
 }
 
 // tolerable reports a type mismatch inside the data (a number where a string was documented,
@@ -457,18 +464,18 @@ func tolerable(err error) bool {
 
 // transportError explains a request that got no answer. For a state-changing request it
 // says whether the server may have acted.
-func (c *Client) transportError(ctx context.Context, r *call, st *callState, path string, err error) error {
+func (c *Client) transportError(ctx context.Context, r *call, st *callState, err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err // its text repeats the full URL, query string included
 	}
 	if st.attempts > 0 && r.class == retryUnsafe && !notSent(err) {
-		return &OutcomeUnknownError{Method: r.method, Path: path, Attempts: st.attempts, Err: err}
+		return &OutcomeUnknownError{Method: r.method, Path: r.fullPath(), Attempts: st.attempts, Err: err}
 	}
 	if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
 		err = fmt.Errorf("%w (%v)", ctx.Err(), err)
 	}
-	return fmt.Errorf("loyalty: %s %s: %w", r.method, path, err)
+	return fmt.Errorf("loyalty: %s %s: %w", r.method, r.fullPath(), err)
 }
 
 // scrub removes the API key from a body in case a server echoes it back.
@@ -479,7 +486,7 @@ func (c *Client) scrub(b []byte) []byte {
 	return bytes.ReplaceAll(b, []byte(c.apiKey), []byte(redacted))
 }
 
-func (c *Client) log(ctx context.Context, method, path string, status, attempts int, start time.Time, err error) {
+func (c *Client) log(ctx context.Context, r *call, status, attempts int, start time.Time, err error) {
 	level := slog.LevelDebug
 	if err != nil {
 		level = slog.LevelWarn
@@ -488,7 +495,7 @@ func (c *Client) log(ctx context.Context, method, path string, status, attempts 
 		return
 	}
 	attrs := []slog.Attr{
-		slog.String("method", method), slog.String("path", path), slog.Int("status", status),
+		slog.String("method", r.method), slog.String("path", r.fullPath()), slog.Int("status", status),
 		slog.Int("attempts", attempts), slog.Duration("duration", time.Since(start)),
 	}
 	if err != nil {
@@ -497,17 +504,43 @@ func (c *Client) log(ctx context.Context, method, path string, status, attempts 
 	c.logger.LogAttrs(ctx, level, "loyalty request", attrs...)
 }
 
-func readBody(body io.Reader) ([]byte, error) {
-	data, err := io.ReadAll(io.LimitReader(body, maxResponseBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("loyalty: reading response: %w", err)
-	}
-	if len(data) > maxResponseBytes {
-		return nil, fmt.Errorf("%w (over %d bytes)", ErrResponseTooLarge, maxResponseBytes)
-	}
-	return data, nil
+// bodyBuffer holds a response body while it is decoded. Buffers are pooled: reading every
+// body into a fresh, growing slice was most of the SDK's cost over a hand-written call.
+type bodyBuffer struct {
+	bytes.Buffer
+	limit io.LimitedReader
 }
 
+var bodyPool = sync.Pool{New: func() any { return new(bodyBuffer) }}
+
+// readBody reads a whole body, refusing one over maxResponseBytes. The caller releases the
+// buffer once it no longer uses its bytes.
+func readBody(body io.Reader) (*bodyBuffer, error) {
+	b := bodyPool.Get().(*bodyBuffer)
+	b.Reset()
+	b.limit = io.LimitedReader{R: body, N: maxResponseBytes + 1}
+	_, err := b.ReadFrom(&b.limit)
+	b.limit.R = nil
+	if err != nil {
+		b.release()
+		return nil, fmt.Errorf("loyalty: reading response: %w", err)
+	}
+	if b.Len() > maxResponseBytes {
+		b.release()
+		return nil, fmt.Errorf("%w (over %d bytes)", ErrResponseTooLarge, maxResponseBytes)
+	}
+	return b, nil
+}
+
+// release returns the buffer to the pool, unless a rare huge body made it too big to keep.
+func (b *bodyBuffer) release() {
+	if b.Cap() <= 1<<20 {
+		bodyPool.Put(b)
+	}
+}
+
+// readBody reads a whole body, refusing one over maxResponseBytes. The caller releases the
+// buffer once it no longer uses its bytes.
 // drainAndClose reads what is left of a body (up to a bound) so its connection goes back to
 // the pool.
 func drainAndClose(body io.ReadCloser) {
@@ -528,14 +561,6 @@ func segment(name, v string) (string, error) {
 		return "", invalid(name, "must not be a relative path element")
 	}
 	return url.PathEscape(v), nil
-}
-
-// intSegment validates a numeric id path parameter.
-func intSegment(name string, v int) (string, error) {
-	if v <= 0 {
-		return "", invalid(name, "must be a positive id")
-	}
-	return fmt.Sprint(v), nil
 }
 
 // fetch sends r with a fresh T as its destination: the shape of every method that answers

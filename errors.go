@@ -131,6 +131,7 @@ type ArgumentError struct {
 	Problem string
 }
 
+// Error names the argument and the problem.
 func (e *ArgumentError) Error() string {
 	return "loyalty: invalid argument " + e.Name + ": " + e.Problem
 }
@@ -152,6 +153,7 @@ type OutcomeUnknownError struct {
 	Err error
 }
 
+// Error says what to do before sending the request again.
 func (e *OutcomeUnknownError) Error() string {
 	return fmt.Sprintf("loyalty: %s %s: outcome unknown, the request may have been applied "+
 		"(check the operations history before sending it again): %v", e.Method, e.Path, e.Err)
@@ -174,6 +176,7 @@ type DecodeError struct {
 	Err        error
 }
 
+// Error names the request and what could not be decoded.
 func (e *DecodeError) Error() string {
 	s := fmt.Sprintf("loyalty: %s %s: decoding %s from %d answer: %v", e.Method, e.Path, e.What, e.StatusCode, e.Err)
 	if e.ResponseID != "" {
@@ -182,6 +185,7 @@ func (e *DecodeError) Error() string {
 	return s
 }
 
+// Unwrap gives the JSON decoder's error.
 func (e *DecodeError) Unwrap() error { return e.Err }
 
 // errorBody is every error shape seen from the API: {message, code, responseId},

@@ -140,7 +140,7 @@ func (ts *testServer) reply(pattern string, status int, fixture string) {
 // handle registers a handler of the test's own.
 func (ts *testServer) handle(pattern string, h http.HandlerFunc) { ts.mux.HandleFunc(pattern, h) }
 
-func fixtureBytes(t *testing.T, name string) []byte {
+func fixtureBytes(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", name))
 	require.NoError(t, err)

@@ -26,9 +26,6 @@ const (
 	// retryUnsafe: repeating may apply the change twice, so only failures where the server
 	// certainly did not act are retried (429, and errors before the request left).
 	retryUnsafe
-	// retryKeyed: a state change carrying a caller-chosen id the server deduplicates on, so it
-	// is retried like an idempotent request.
-	retryKeyed
 )
 
 func classOf(method string, c retryClass) retryClass {
@@ -42,14 +39,24 @@ func classOf(method string, c retryClass) retryClass {
 	return retryUnsafe
 }
 
-// callState travels in the request's context, the only thing retryablehttp hands to every
-// hook, so the policy knows which request it judges and the caller learns the attempts made.
+// callState is the request's context: the context is the only thing retryablehttp hands to
+// every hook, so the policy knows which request it judges and the caller learns the attempts
+// made. Being the context itself, it costs one allocation rather than a value and a wrapper.
 type callState struct {
+	context.Context
 	class    retryClass
 	attempts int
 }
 
 type callStateKey struct{}
+
+// Value finds the state from any context derived from it (net/http adds its own layers).
+func (s *callState) Value(key any) any {
+	if key == (callStateKey{}) {
+		return s
+	}
+	return s.Context.Value(key)
+}
 
 func stateOf(ctx context.Context) *callState {
 	if st, ok := ctx.Value(callStateKey{}).(*callState); ok {

@@ -317,3 +317,14 @@ func TestFailedRequestKeepsThePool(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, int32(1), conns.Load(), "one connection served all three calls")
 }
+
+func TestDoneContextSendsNothing(t *testing.T) {
+	t.Parallel()
+	c, ts := setup(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := c.do(ctx, &call{method: "POST", path: "cards/1/add-stamp", body: map[string]int{"stamps": 1}})
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.False(t, IsOutcomeUnknown(err), "nothing left the machine")
+	assert.Empty(t, ts.requests())
+}

@@ -16,9 +16,6 @@ const wireTimeLayout = "2006-01-02T15:04:05-07:00"
 // dateLayout is the form of dates and date filters.
 const dateLayout = "2006-01-02"
 
-// maxExpiry is the last instant the API is reported to store (32-bit Unix time).
-var maxExpiry = time.Date(2038, time.January, 19, 3, 14, 7, 0, time.UTC)
-
 // readTimeLayouts are the forms accepted when reading, most likely first.
 var readTimeLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04:05-0700", "2006-01-02 15:04:05", "2006-01-02T15:04:05", dateLayout}
 
@@ -71,7 +68,12 @@ func (t *Timestamp) UnmarshalJSON(data []byte) error {
 		return nil
 	}
 	var s string
-	if err := json.Unmarshal(data, &s); err != nil || s == "" {
+	if len(data) >= 2 && data[len(data)-1] == '"' && bytes.IndexByte(data, '\\') < 0 {
+		s = string(data[1 : len(data)-1]) // the common case needs no JSON unescaping
+	} else if err := json.Unmarshal(data, &s); err != nil {
+		return nil
+	}
+	if s == "" {
 		return nil
 	}
 	for _, layout := range readTimeLayouts {

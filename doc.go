@@ -1,0 +1,60 @@
+// Package loyalty is a client for the loyalty card API v2.0 of the digital wallet card
+// platform: stamp, cashback, multipass, coupon, discount, gift, membership and reward cards
+// (https://api.digitalwallet.cards/api/v2).
+//
+// # Getting started
+//
+// Create one client and share it; it is safe for concurrent use:
+//
+//	client, err := loyalty.NewClient(os.Getenv("LOYALTY_API_KEY"))
+//	if err != nil { … }
+//	card, resp, err := client.Cards.Get(ctx, "638920-251-210")
+//	fmt.Println(card.Type, card.Balance.NumberStampsTotal, resp.ResponseID)
+//
+// Every method takes a context first and returns the value, a *Response (the response id
+// support asks for, the page meta of lists, the attempts made) and an error. On an API error
+// the *Response is returned too.
+//
+// # Authentication
+//
+// The API key travels only in the X-API-Key header. It never appears in an error, a log line
+// or the client's String, %v or slog form. A base URL with plain http:// is refused unless its
+// host is loopback or WithInsecureHTTP is given.
+//
+// # Errors
+//
+// Answers of 400 and above are *APIError: status, the body's code and message, field errors,
+// response id, method and path, Retry-After, and the start of the raw body when it was not
+// JSON (the API answers unknown paths with an HTML page). Test the category with errors.Is
+// against ErrNotFound, ErrUnauthorized, ErrForbidden, ErrConflict, ErrValidation,
+// ErrBadRequest, ErrRateLimited or ErrServerError. Arguments the client can tell are wrong
+// (an empty id, a customer with neither phone nor email, a page size over 1000) are refused
+// with *ArgumentError (ErrInvalidArgument) and nothing is sent.
+//
+// # Pagination
+//
+// List methods return one page; All methods return an iter.Seq2 that fetches the next page
+// only when the loop reaches it, and stops at break, at an empty page, at the meta's
+// totalItems, or after yielding an error once:
+//
+//	for card, err := range client.Cards.All(ctx, &loyalty.CardListOptions{TemplateID: 42}) {
+//		if err != nil { … }
+//	}
+//
+// # Retries and the outcome-unknown rule
+//
+// Requests that read or delete (GET, DELETE) are repeated after connection errors and 429,
+// 502, 503 and 504 answers, with exponential backoff and jitter, honouring Retry-After up to
+// a cap (WithMaxRetryAfter), within the caller's context. Requests that change state (POST,
+// PATCH) carry no idempotency key, so sending one twice may add a stamp or points twice: they
+// are repeated only when the server certainly did not act, that is after a 429 or when the
+// connection could not be made at all. When such a request times out, loses its connection
+// or gets a 5xx, the error is an *OutcomeUnknownError (ErrOutcomeUnknown): read the card or
+// its operations before deciding to send it again.
+//
+// # Concurrency
+//
+// The client never changes after NewClient. Its transport keeps up to 100 idle connections
+// per host, so bulk work at high concurrency reuses connections instead of opening one per
+// call; a failed request never empties that pool.
+package loyalty
