@@ -189,12 +189,38 @@ type DeletedResource struct {
 
 // List returns one page of cards. opts may be nil.
 func (s *CardsService) List(ctx context.Context, opts *CardListOptions) ([]Card, *Response, error) {
-	return list[Card](ctx, s.client, "cards", opts)
+	cards, resp, err := list[Card](ctx, s.client, "cards", opts)
+	for i := range cards {
+		s.learn(&cards[i])
+	}
+	return cards, resp, err
 }
 
 // All walks every card matching opts, fetching pages as the loop reaches them.
 func (s *CardsService) All(ctx context.Context, opts *CardListOptions) iter.Seq2[Card, error] {
-	return walk[Card](ctx, s.client, "cards", opts)
+	cards := walk[Card](ctx, s.client, "cards", opts)
+	return func(yield func(Card, error) bool) {
+		for card, err := range cards {
+			s.learn(&card)
+			if !yield(card, err) {
+				return
+			}
+		}
+	}
+}
+
+// learn remembers a card's type for the action check.
+func (s *CardsService) learn(card *Card) {
+	if card != nil {
+		s.client.cardTypes.put(card.ID, card.Type)
+	}
+}
+
+// one sends a request answered by a card, and learns the card's type.
+func (s *CardsService) one(ctx context.Context, r call) (*Card, *Response, error) {
+	card, resp, err := fetch[Card](ctx, s.client, r)
+	s.learn(card)
+	return card, resp, err
 }
 
 // Get returns the card with the given serial.
@@ -203,7 +229,7 @@ func (s *CardsService) Get(ctx context.Context, id string) (*Card, *Response, er
 	if err != nil {
 		return nil, nil, err
 	}
-	return fetch[Card](ctx, s.client, call{method: "GET", path: "cards/" + p})
+	return s.one(ctx, call{method: "GET", path: "cards/" + p})
 }
 
 // Create issues a card. The customer must exist (see CustomersService.Create).
@@ -217,7 +243,7 @@ func (s *CardsService) Create(ctx context.Context, req *CardCreateRequest) (*Car
 	if req.TemplateID <= 0 {
 		return nil, nil, invalid("templateId", "must be a positive id")
 	}
-	return fetch[Card](ctx, s.client, call{method: "POST", path: "cards", body: req})
+	return s.one(ctx, call{method: "POST", path: "cards", body: req})
 }
 
 // Update changes the custom fields of a card.
@@ -229,7 +255,7 @@ func (s *CardsService) Update(ctx context.Context, id string, req *CardUpdateReq
 	if req == nil || len(req.CustomFields) == 0 {
 		return nil, nil, invalid("customFields", "must list at least one field")
 	}
-	return fetch[Card](ctx, s.client, call{method: "PATCH", path: "cards/" + p, body: req})
+	return s.one(ctx, call{method: "PATCH", path: "cards/" + p, body: req})
 }
 
 // Delete deletes a card.

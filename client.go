@@ -47,6 +47,10 @@ type Client struct {
 	logger    *slog.Logger
 	http      *retryablehttp.Client
 
+	// cardTypes remembers the type of every card the client has seen, for the action check.
+	cardTypes   *typeCache
+	lookupTypes bool
+
 	common service
 
 	// Cards issues, reads, updates and deletes cards, and applies card actions.
@@ -73,6 +77,8 @@ type config struct {
 	timeoutSet    bool
 	// retryAfterUnit is what one second of Retry-After means; tests shrink it.
 	retryAfterUnit time.Duration
+	typeCacheSize  int
+	noTypeLookup   bool
 }
 
 // Option configures a Client. Options check their arguments: NewClient returns the first
@@ -177,6 +183,26 @@ func WithTimeout(d time.Duration) Option {
 	}
 }
 
+// WithoutCardTypeLookup stops the client from reading a card (one GET) to learn its type
+// before a card action, when the type is neither given nor already known. The action is then
+// sent unchecked and the server judges it; a refusal still comes back as
+// *ActionNotAllowedError.
+func WithoutCardTypeLookup() Option {
+	return func(c *config) error { c.noTypeLookup = true; return nil }
+}
+
+// WithCardTypeCacheSize bounds how many card types the client remembers for the action check
+// (default 100,000, a few MB); 0 turns the cache off.
+func WithCardTypeCacheSize(n int) Option {
+	return func(c *config) error {
+		if n < 0 {
+			return invalid("cardTypeCacheSize", "must not be negative")
+		}
+		c.typeCacheSize = n
+		return nil
+	}
+}
+
 // NewClient returns a client that authenticates with apiKey, the key shown in the dashboard
 // under settings, integrations.
 func NewClient(apiKey string, opts ...Option) (*Client, error) {
@@ -189,6 +215,7 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		maxRetryAfter:  30 * time.Second,
 		timeout:        defaultTimeout,
 		retryAfterUnit: time.Second,
+		typeCacheSize:  defaultTypeCacheSize,
 	}
 	if cfg.apiKey == "" {
 		return nil, invalid("apiKey", "must not be empty")
@@ -216,6 +243,9 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		userAgent: ua,
 		logger:    logger,
 		http:      newRetryClient(&cfg, logger),
+
+		cardTypes:   newTypeCache(cfg.typeCacheSize),
+		lookupTypes: !cfg.noTypeLookup,
 	}
 	c.init()
 	return c, nil

@@ -21,6 +21,25 @@
 // or the client's String, %v or slog form. A base URL with plain http:// is refused unless its
 // host is loopback or WithInsecureHTTP is given.
 //
+// # Card actions and the card-type table
+//
+// Each card action (add stamps, subtract points, redeem a coupon, …) is a method of
+// client.Cards taking the card id, the quantity in the type the API takes, and optional
+// *ActionOptions:
+//
+//	card, _, err := client.Cards.AddStamps(ctx, "638920-251-210", 2, &loyalty.ActionOptions{Comment: "till 3"})
+//
+// Before any request, the action is checked against the card's type with the table of the
+// product docs (ActionTable, ActionAppliesTo). The type comes from the card or type given in
+// the options, from any card the client has read before (a bounded cache; a card's type never
+// changes), or else from one GET of the card (WithoutCardTypeLookup turns that off and leaves
+// the server to judge). Template mechanics and membership limits refine the check when the
+// template or the card's tier is at hand. A refusal is an *ActionNotAllowedError
+// (ErrActionNotAllowed) naming the action, the card, its type and the types the action
+// applies to; the server's own "Irrelevant accrual type" answer becomes the same error with
+// ByServer set. Quantities of zero or less, NaN and infinities are refused as
+// ErrInvalidArgument. Nothing is sent in any of these cases.
+//
 // # Errors
 //
 // Answers of 400 and above are *APIError: status, the body's code and message, field errors,

@@ -1,0 +1,619 @@
+package loyalty
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+)
+
+// Action is a card action: something done to a card's balance or state at the till.
+// Which card types an action applies to is fixed by the API (see ActionTable); the client
+// checks it before sending.
+type Action uint8
+
+// The card actions of the API. String gives the endpoint suffix, such as "add-stamp".
+const (
+	ActionAddAmount Action = iota + 1
+	ActionSubtractAmount
+	ActionAddPoints
+	ActionSubtractPoints
+	ActionAddRewards
+	ActionSubtractRewards
+	ActionAddScores
+	ActionSubtractScores
+	ActionAddStamps
+	ActionSubtractStamps
+	ActionAddVisits
+	ActionSubtractVisits
+	ActionAddPurchase
+	ActionSubtractPurchase
+	ActionReceiveReward
+	ActionRedeemCoupon
+	ActionSetMembershipTier
+	ActionSetExpirationDate
+
+	actionCount = int(ActionSetExpirationDate)
+)
+
+var actionEndpoints = [actionCount + 1]string{
+	"", "add-transaction-amount", "subtract-transaction-amount", "add-point", "subtract-point",
+	"add-reward", "subtract-reward", "add-scores", "subtract-scores", "add-stamp", "subtract-stamp",
+	"add-visit", "subtract-visit", "add-purchase", "subtract-purchase", "receive-reward",
+	"redeem-coupon", "set-membership-tier", "set-expiration-date",
+}
+
+// Actions lists every card action.
+func Actions() []Action {
+	out := make([]Action, actionCount)
+	for i := range out {
+		out[i] = Action(i + 1)
+	}
+	return out
+}
+
+// String returns the action's endpoint suffix, such as "add-stamp".
+func (a Action) String() string {
+	if a.valid() {
+		return actionEndpoints[a]
+	}
+	return fmt.Sprintf("Action(%d)", uint8(a))
+}
+
+func (a Action) valid() bool { return a >= 1 && int(a) <= actionCount }
+
+// Condition narrows a card type an action applies to: the template's mechanics, or the
+// membership tier's visit limits.
+type Condition uint8
+
+// Conditions of the action table.
+const (
+	// Always: every card of the type accepts the action.
+	Always Condition = iota
+	// WithVisitMechanics: the template counts visits.
+	WithVisitMechanics
+	// WithSpendMechanics: the template counts money spent.
+	WithSpendMechanics
+	// WithPointsMechanics: the template counts points.
+	WithPointsMechanics
+	// WithoutMembershipLimits: the membership tier has no visit limit.
+	WithoutMembershipLimits
+	// WithMembershipLimits: the membership tier limits visits.
+	WithMembershipLimits
+)
+
+var conditionNames = [...]string{"", "visit mechanics", "spend mechanics", "points mechanics", "without limits", "with limits"}
+
+// String describes the condition; Always is "".
+func (c Condition) String() string {
+	if int(c) < len(conditionNames) {
+		return conditionNames[c]
+	}
+	return fmt.Sprintf("Condition(%d)", uint8(c))
+}
+
+// ActionRule says that Action applies to cards of CardType, under Condition.
+type ActionRule struct {
+	Action    Action
+	CardType  CardType
+	Condition Condition
+}
+
+// rule is one cell of the table: whether the action applies to the type, and on what.
+type rule struct {
+	allowed bool
+	cond    Condition
+}
+
+// rules is the action × card type table of the product docs. It is a fixed array, so a check
+// is two index operations and never allocates.
+var rules = func() (t [actionCount + 1][CardTypeReward + 1]rule) {
+	set := func(a Action, ct CardType, c Condition) { t[a][ct] = rule{true, c} }
+	set(ActionAddAmount, CardTypeCashback, Always)
+	set(ActionSubtractAmount, CardTypeCashback, Always)
+	for _, a := range []Action{ActionAddPoints, ActionSubtractPoints} {
+		set(a, CardTypeCashback, Always)
+		set(a, CardTypeDiscount, Always)
+		set(a, CardTypeGift, Always)
+	}
+	set(ActionAddRewards, CardTypeStamp, Always)
+	set(ActionSubtractRewards, CardTypeStamp, Always)
+	set(ActionAddScores, CardTypeMultipass, Always)
+	set(ActionAddScores, CardTypeReward, WithPointsMechanics)
+	set(ActionSubtractScores, CardTypeMultipass, Always)
+	set(ActionSubtractScores, CardTypeReward, Always)
+	set(ActionAddStamps, CardTypeStamp, Always)
+	set(ActionSubtractStamps, CardTypeStamp, Always)
+	set(ActionAddVisits, CardTypeStamp, WithVisitMechanics)
+	set(ActionAddVisits, CardTypeMultipass, Always)
+	set(ActionAddVisits, CardTypeMembership, WithoutMembershipLimits)
+	set(ActionAddVisits, CardTypeReward, WithVisitMechanics)
+	set(ActionSubtractVisits, CardTypeMultipass, Always)
+	set(ActionSubtractVisits, CardTypeMembership, WithMembershipLimits)
+	// The docs list add-purchase only; subtract-purchase is assumed to follow it.
+	for _, a := range []Action{ActionAddPurchase, ActionSubtractPurchase} {
+		set(a, CardTypeStamp, WithSpendMechanics)
+		set(a, CardTypeReward, WithSpendMechanics)
+	}
+	set(ActionReceiveReward, CardTypeReward, Always)
+	set(ActionRedeemCoupon, CardTypeCoupon, Always)
+	set(ActionSetMembershipTier, CardTypeMembership, Always)
+	for _, ct := range CardTypes {
+		set(ActionSetExpirationDate, ct, Always)
+	}
+	return t
+}()
+
+// ActionTable returns every (action, card type, condition) the API accepts, in action order
+// then card type order. It is a copy: changing it changes nothing.
+func ActionTable() []ActionRule {
+	var out []ActionRule
+	for a := 1; a <= actionCount; a++ {
+		for _, ct := range CardTypes {
+			if r := rules[a][ct]; r.allowed {
+				out = append(out, ActionRule{Action(a), ct, r.cond})
+			}
+		}
+	}
+	return out
+}
+
+// ActionAppliesTo reports whether action a may apply to cards of type t, for some template
+// settings. It needs no client and no network.
+func ActionAppliesTo(a Action, t CardType) bool {
+	return a.valid() && t.Known() && rules[a][t].allowed
+}
+
+// CardTypes returns the card types the action applies to.
+func (a Action) CardTypes() []CardType {
+	var out []CardType
+	for _, ct := range CardTypes {
+		if ActionAppliesTo(a, ct) {
+			out = append(out, ct)
+		}
+	}
+	return out
+}
+
+// ActionNotAllowedError is the refusal of a card action that does not fit the card: its type,
+// its template's mechanics, or its membership limits. When the client refused it, nothing was
+// sent. When the server refused it ("Irrelevant accrual type"), ByServer is true and Err holds
+// the server's *APIError.
+type ActionNotAllowedError struct {
+	Action Action
+	CardID string
+	// CardType is the card's type, or CardTypeUnknown when the server refused a card whose type
+	// the client did not know.
+	CardType CardType
+	// AllowedTypes are the card types the action applies to.
+	AllowedTypes []CardType
+	// Reason says what did not fit.
+	Reason   string
+	ByServer bool
+	Err      error
+}
+
+// Error names the action, the card, its type and the types the action applies to.
+func (e *ActionNotAllowedError) Error() string {
+	who := "client"
+	if e.ByServer {
+		who = "server"
+	}
+	names := make([]string, len(e.AllowedTypes))
+	for i, t := range e.AllowedTypes {
+		names[i] = t.String()
+	}
+	return fmt.Sprintf("loyalty: %s refused by the %s for card %s (type %s): %s; %s applies to %s cards",
+		e.Action, who, e.CardID, e.CardType, e.Reason, e.Action, strings.Join(names, ", "))
+}
+
+// Is makes errors.Is(err, ErrActionNotAllowed) true.
+func (e *ActionNotAllowedError) Is(target error) bool { return target == ErrActionNotAllowed }
+
+// Unwrap gives the server's *APIError when the server refused.
+func (e *ActionNotAllowedError) Unwrap() error { return e.Err }
+
+// ErrActionNotAllowed matches every *ActionNotAllowedError.
+var ErrActionNotAllowed = errors.New("loyalty: action not allowed for this card")
+
+// serverRefusals are the 400 messages by which the API says an action does not fit the card.
+// Matched case-insensitively as substrings; extend it as new wordings are seen.
+var serverRefusals = []string{"irrelevant accrual type", "not applicable to", "not available for this card"}
+
+// MembershipPeriod is the period a membership tier is bought for.
+type MembershipPeriod string
+
+// Membership periods.
+const (
+	PeriodDay   MembershipPeriod = "day"
+	PeriodWeek  MembershipPeriod = "week"
+	PeriodMonth MembershipPeriod = "month"
+	PeriodYear  MembershipPeriod = "year"
+)
+
+func (p MembershipPeriod) valid() bool {
+	return p == PeriodDay || p == PeriodWeek || p == PeriodMonth || p == PeriodYear
+}
+
+// ActionOptions are the optional parts of a card action. A nil *ActionOptions is fine.
+type ActionOptions struct {
+	// Comment is stored with the operation in the card's history.
+	Comment string
+	// PurchaseSum is the purchase the action relates to.
+	PurchaseSum float64
+
+	// Card, CardType and Template tell the client what it would otherwise look up or leave to
+	// the server. Card is a card you already hold (its type and membership tier are used);
+	// CardType is the card's type when that is all you know; Template is the card's template,
+	// whose mechanics and membership tiers refine the check.
+	Card     *Card
+	CardType CardType
+	Template *Template
+}
+
+// accrual is the optional part every accrual body shares.
+type accrual struct {
+	Comment     string  `json:"comment,omitempty"`
+	PurchaseSum float64 `json:"purchaseSum,omitempty"`
+}
+
+func (o *ActionOptions) accrual() accrual {
+	if o == nil {
+		return accrual{}
+	}
+	return accrual{Comment: o.Comment, PurchaseSum: o.PurchaseSum}
+}
+
+type (
+	amountBody struct {
+		Amount int `json:"amount"`
+		accrual
+	}
+	pointsBody struct {
+		Points float64 `json:"points"`
+		accrual
+	}
+	rewardsBody struct {
+		Rewards int `json:"rewards"`
+		accrual
+	}
+	scoresBody struct {
+		Scores int `json:"scores"`
+		accrual
+	}
+	stampsBody struct {
+		Stamps int `json:"stamps"`
+		accrual
+	}
+	visitsBody struct {
+		Visits int `json:"visits"`
+		accrual
+	}
+	purchaseBody struct {
+		Amount float64 `json:"amount"`
+		accrual
+	}
+	receiveRewardBody struct {
+		ID int `json:"id"`
+		accrual
+	}
+	membershipTierBody struct {
+		TierID int              `json:"tierId"`
+		Period MembershipPeriod `json:"period"`
+	}
+	expirationBody struct {
+		ExpiresAt *Timestamp `json:"expiresAt"`
+	}
+)
+
+// AddAmount adds a transaction amount to a cashback card.
+func (s *CardsService) AddAmount(ctx context.Context, id string, amount int, opts *ActionOptions) (*Card, *Response, error) {
+	return s.act(ctx, id, ActionAddAmount, positiveInt("amount", amount), opts, amountBody{amount, opts.accrual()})
+}
+
+// SubtractAmount subtracts a transaction amount from a cashback card.
+func (s *CardsService) SubtractAmount(ctx context.Context, id string, amount int, opts *ActionOptions) (*Card, *Response, error) {
+	return s.act(ctx, id, ActionSubtractAmount, positiveInt("amount", amount), opts, amountBody{amount, opts.accrual()})
+}
+
+// AddPoints adds points to a discount, cashback or gift card. For discount and cashback cards
+// the points are the purchase amount, and the server computes the effect.
+func (s *CardsService) AddPoints(ctx context.Context, id string, points float64, opts *ActionOptions) (*Card, *Response, error) {
+	return s.act(ctx, id, ActionAddPoints, positiveNumber("points", points), opts, pointsBody{points, opts.accrual()})
+}
+
+// SubtractPoints subtracts points from a discount, cashback or gift card.
+func (s *CardsService) SubtractPoints(ctx context.Context, id string, points float64, opts *ActionOptions) (*Card, *Response, error) {
+	return s.act(ctx, id, ActionSubtractPoints, positiveNumber("points", points), opts, pointsBody{points, opts.accrual()})
+}
+
+// AddRewards adds rewards to a stamp card.
+func (s *CardsService) AddRewards(ctx context.Context, id string, rewards int, opts *ActionOptions) (*Card, *Response, error) {
+	return s.act(ctx, id, ActionAddRewards, positiveInt("rewards", rewards), opts, rewardsBody{rewards, opts.accrual()})
+}
+
+// SubtractRewards redeems earned rewards of a stamp card.
+func (s *CardsService) SubtractRewards(ctx context.Context, id string, rewards int, opts *ActionOptions) (*Card, *Response, error) {
+	return s.act(ctx, id, ActionSubtractRewards, positiveInt("rewards", rewards), opts, rewardsBody{rewards, opts.accrual()})
+}
+
+// AddScores adds scores to a multipass card, or to a reward card with points mechanics.
+func (s *CardsService) AddScores(ctx context.Context, id string, scores int, opts *ActionOptions) (*Card, *Response, error) {
+	return s.act(ctx, id, ActionAddScores, positiveInt("scores", scores), opts, scoresBody{scores, opts.accrual()})
+}
+
+// SubtractScores subtracts scores from a reward or multipass card.
+func (s *CardsService) SubtractScores(ctx context.Context, id string, scores int, opts *ActionOptions) (*Card, *Response, error) {
+	return s.act(ctx, id, ActionSubtractScores, positiveInt("scores", scores), opts, scoresBody{scores, opts.accrual()})
+}
+
+// AddStamps adds stamps to a stamp card.
+func (s *CardsService) AddStamps(ctx context.Context, id string, stamps int, opts *ActionOptions) (*Card, *Response, error) {
+	return s.act(ctx, id, ActionAddStamps, positiveInt("stamps", stamps), opts, stampsBody{stamps, opts.accrual()})
+}
+
+// SubtractStamps subtracts stamps from a stamp card.
+func (s *CardsService) SubtractStamps(ctx context.Context, id string, stamps int, opts *ActionOptions) (*Card, *Response, error) {
+	return s.act(ctx, id, ActionSubtractStamps, positiveInt("stamps", stamps), opts, stampsBody{stamps, opts.accrual()})
+}
+
+// AddVisits records visits on a multipass card, a membership card without limits, or a stamp
+// or reward card with visit mechanics.
+func (s *CardsService) AddVisits(ctx context.Context, id string, visits int, opts *ActionOptions) (*Card, *Response, error) {
+	return s.act(ctx, id, ActionAddVisits, positiveInt("visits", visits), opts, visitsBody{visits, opts.accrual()})
+}
+
+// SubtractVisits uses visits of a multipass card or a membership card with limits.
+func (s *CardsService) SubtractVisits(ctx context.Context, id string, visits int, opts *ActionOptions) (*Card, *Response, error) {
+	return s.act(ctx, id, ActionSubtractVisits, positiveInt("visits", visits), opts, visitsBody{visits, opts.accrual()})
+}
+
+// AddPurchase records a purchase amount on a stamp or reward card with spend mechanics.
+func (s *CardsService) AddPurchase(ctx context.Context, id string, amount float64, opts *ActionOptions) (*Card, *Response, error) {
+	return s.act(ctx, id, ActionAddPurchase, positiveNumber("amount", amount), opts, purchaseBody{amount, opts.accrual()})
+}
+
+// SubtractPurchase takes back a purchase amount from a stamp or reward card with spend
+// mechanics.
+func (s *CardsService) SubtractPurchase(ctx context.Context, id string, amount float64, opts *ActionOptions) (*Card, *Response, error) {
+	return s.act(ctx, id, ActionSubtractPurchase, positiveNumber("amount", amount), opts, purchaseBody{amount, opts.accrual()})
+}
+
+// ReceiveReward gives the customer of a reward card the reward tier tierID, one of the card's
+// AvailableRewardTiers.
+func (s *CardsService) ReceiveReward(ctx context.Context, id string, tierID int, opts *ActionOptions) (*Card, *Response, error) {
+	return s.act(ctx, id, ActionReceiveReward, positiveInt("tierId", tierID), opts, receiveRewardBody{tierID, opts.accrual()})
+}
+
+// RedeemCoupon redeems a coupon card.
+func (s *CardsService) RedeemCoupon(ctx context.Context, id string, opts *ActionOptions) (*Card, *Response, error) {
+	return s.act(ctx, id, ActionRedeemCoupon, nil, opts, opts.accrual())
+}
+
+// SetMembershipTier moves a membership card to the tier tierID, bought for period. The
+// endpoint takes no comment or purchase sum.
+func (s *CardsService) SetMembershipTier(ctx context.Context, id string, tierID int, period MembershipPeriod, opts *ActionOptions) (*Card, *Response, error) {
+	err := positiveInt("tierId", tierID)
+	if err == nil && !period.valid() {
+		err = invalid("period", "must be day, week, month or year")
+	}
+	if err == nil {
+		err = noAccrual(opts)
+	}
+	return s.act(ctx, id, ActionSetMembershipTier, err, opts, membershipTierBody{tierID, period})
+}
+
+// SetExpirationDate makes a card expire at t. The API cannot store dates after 2038-01-19, so
+// those are refused. The endpoint takes no comment or purchase sum.
+func (s *CardsService) SetExpirationDate(ctx context.Context, id string, t time.Time, opts *ActionOptions) (*Card, *Response, error) {
+	var err error
+	switch {
+	case t.IsZero():
+		err = invalid("expiresAt", "must be set (use ClearExpirationDate to remove it)")
+	case t.After(maxExpiry):
+		err = invalid("expiresAt", "must not be after 2038-01-19T03:14:07Z, the last date the API stores")
+	default:
+		err = noAccrual(opts)
+	}
+	return s.act(ctx, id, ActionSetExpirationDate, err, opts, expirationBody{&Timestamp{Time: t}})
+}
+
+// ClearExpirationDate removes a card's expiry date.
+func (s *CardsService) ClearExpirationDate(ctx context.Context, id string, opts *ActionOptions) (*Card, *Response, error) {
+	return s.act(ctx, id, ActionSetExpirationDate, noAccrual(opts), opts, expirationBody{nil})
+}
+
+// maxExpiry is the last instant the API is reported to store (32-bit Unix time).
+var maxExpiry = time.Date(2038, time.January, 19, 3, 14, 7, 0, time.UTC)
+
+func positiveInt(name string, v int) error {
+	if v <= 0 {
+		return invalid(name, "must be greater than 0")
+	}
+	return nil
+}
+
+func positiveNumber(name string, v float64) error {
+	if math.IsNaN(v) || math.IsInf(v, 0) || v <= 0 {
+		return invalid(name, "must be a finite number greater than 0")
+	}
+	return nil
+}
+
+func noAccrual(o *ActionOptions) error {
+	if o != nil && (o.Comment != "" || o.PurchaseSum != 0) {
+		return invalid("options", "this action takes no comment or purchase sum")
+	}
+	return nil
+}
+
+// act checks and sends one card action. argErr is the verdict on the action's own arguments.
+func (s *CardsService) act(ctx context.Context, id string, a Action, argErr error, opts *ActionOptions, body any) (*Card, *Response, error) {
+	p, err := segment("id", id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if argErr != nil {
+		return nil, nil, argErr
+	}
+	if opts != nil {
+		if err := positivePurchaseSum(opts.PurchaseSum); err != nil {
+			return nil, nil, err
+		}
+		if opts.Card != nil && opts.Card.ID != id {
+			return nil, nil, invalid("options.card", "is card "+opts.Card.ID+", not "+id)
+		}
+	}
+	t, resp, err := s.check(ctx, id, a, opts)
+	if err != nil {
+		return nil, resp, err
+	}
+	card, resp, err := s.one(ctx, call{method: "POST", path: "cards/" + p + "/" + a.String(), body: body})
+	if err != nil {
+		return nil, resp, serverRefusal(err, a, id, t)
+	}
+	return card, resp, nil
+}
+
+func positivePurchaseSum(v float64) error {
+	if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+		return invalid("purchaseSum", "must be a finite number, 0 or more")
+	}
+	return nil
+}
+
+// check refuses an action that cannot apply to the card. It learns the card's type from, in
+// order: the card the caller passed, the type the caller passed, the client's cache, and one
+// GET of the card, unless the look-up is off; then the server judges. It returns the type it
+// used (CardTypeUnknown when none).
+func (s *CardsService) check(ctx context.Context, id string, a Action, opts *ActionOptions) (CardType, *Response, error) {
+	var card *Card
+	var tmpl *Template
+	t := CardTypeUnknown
+	if opts != nil {
+		card, tmpl, t = opts.Card, opts.Template, opts.CardType
+		if card != nil {
+			t = card.Type
+		}
+	}
+	if !t.Known() {
+		t = s.client.cardTypes.get(id)
+	}
+	if !t.Known() && s.client.lookupTypes {
+		got, resp, err := s.Get(ctx, id)
+		if err != nil {
+			return CardTypeUnknown, resp, err
+		}
+		card, t = got, got.Type
+	}
+	if !t.Known() {
+		return t, nil, nil // nothing to judge by: the server decides
+	}
+	if reason := refusal(a, t, card, tmpl); reason != "" {
+		return t, nil, &ActionNotAllowedError{Action: a, CardID: id, CardType: t, AllowedTypes: a.CardTypes(), Reason: reason}
+	}
+	return t, nil, nil
+}
+
+// refusal says why action a cannot apply to a card of type t, or "" when it may. card and
+// tmpl, when not nil, refine the verdict with the template's mechanics and the membership
+// tier's limits; without them, a condition is left to the server.
+func refusal(a Action, t CardType, card *Card, tmpl *Template) string {
+	r := rules[a][t]
+	if !r.allowed {
+		return fmt.Sprintf("%s cards do not accept it", t)
+	}
+	switch r.cond {
+	case WithVisitMechanics, WithSpendMechanics, WithPointsMechanics:
+		want := conditionMechanics[r.cond]
+		if tmpl == nil || tmpl.Mechanics == nil {
+			return ""
+		}
+		if have := tmpl.Mechanics.Kind(); have != "" && have != want {
+			return fmt.Sprintf("on %s cards it needs %s, and template %d has %s mechanics", t, r.cond, tmpl.ID, have)
+		}
+	case WithMembershipLimits, WithoutMembershipLimits:
+		limited, known := membershipLimited(card, tmpl)
+		if known && limited != (r.cond == WithMembershipLimits) {
+			state := "has no visit limit"
+			if limited {
+				state = "limits visits"
+			}
+			return fmt.Sprintf("on membership cards it needs a tier %s, and this card's tier %s", r.cond, state)
+		}
+	}
+	return ""
+}
+
+var conditionMechanics = [...]Mechanics{WithVisitMechanics: MechanicsVisits, WithSpendMechanics: MechanicsSpend, WithPointsMechanics: MechanicsPoints}
+
+// serverRefusal turns the API's "Irrelevant accrual type" answer into the same typed error the
+// client gives, marked as the server's.
+func serverRefusal(err error, a Action, id string, t CardType) error {
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 400 || IsOutcomeUnknown(err) {
+		return err
+	}
+	msg := strings.ToLower(apiErr.Message)
+	for _, m := range serverRefusals {
+		if strings.Contains(msg, m) {
+			return &ActionNotAllowedError{Action: a, CardID: id, CardType: t, AllowedTypes: a.CardTypes(),
+				Reason: apiErr.Message, ByServer: true, Err: err}
+		}
+	}
+	return err
+}
+
+// membershipLimited tells whether the card's membership tier limits visits, from the card's own
+// tier or else the template's tiers. known is false when neither settles it.
+func membershipLimited(card *Card, tmpl *Template) (limited, known bool) {
+	var period string
+	if card != nil && card.CustomerSubscription != nil {
+		period = card.CustomerSubscription.Period
+	}
+	if card != nil && card.MembershipTier != nil {
+		return card.MembershipTier.limited(period)
+	}
+	if tmpl == nil || len(tmpl.MembershipTiers) == 0 {
+		return false, false
+	}
+	var first bool
+	for i, tier := range tmpl.MembershipTiers {
+		l, ok := tier.limited(period)
+		if !ok || (i > 0 && l != first) {
+			return false, false // tiers disagree: only the card's own tier would tell
+		}
+		first = l
+	}
+	return first, true
+}
+
+// limited reads the tier's visit limit for period, or for its active periods when period is
+// unknown. A limit of 0 means unlimited.
+func (m *MembershipTier) limited(period string) (limited, known bool) {
+	switch period {
+	case "day":
+		return m.DailyParameters.Limit > 0, true
+	case "week":
+		return m.WeeklyParameters.Limit > 0, true
+	case "month":
+		return m.MonthlyParameters.Limit > 0, true
+	case "year":
+		return m.YearlyParameters.Limit > 0, true
+	}
+	var active, withLimit int
+	for _, p := range [...]MembershipTierPricing{m.DailyParameters, m.WeeklyParameters, m.MonthlyParameters, m.YearlyParameters} {
+		if p.Active {
+			active++
+			if p.Limit > 0 {
+				withLimit++
+			}
+		}
+	}
+	if active == 0 || (withLimit != 0 && withLimit != active) {
+		return false, false // nothing active, or periods that disagree
+	}
+	return withLimit > 0, true
+}
