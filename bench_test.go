@@ -4,11 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -79,18 +77,10 @@ func BenchmarkGetCardBare(b *testing.B) {
 func BenchmarkConcurrentGetsConnections(b *testing.B) {
 	const calls, concurrency = 2000, 32
 	body := fixtureBytes(b, "card.json")
-	var conns atomic.Int64
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv, conns := connCountingServer(b, func(w http.ResponseWriter, r *http.Request) {
 		time.Sleep(5 * time.Millisecond)
 		_, _ = w.Write(body)
-	}))
-	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
-		if s == http.StateNew {
-			conns.Add(1)
-		}
-	}
-	srv.Start()
-	b.Cleanup(srv.Close)
+	})
 	var rounds, total int64
 	for b.Loop() {
 		// A fresh client each round: its pool starts cold, so every connection it needs is new.

@@ -42,6 +42,7 @@ const (
 // Each resource is reached through a service field, such as client.Cards.
 type Client struct {
 	apiKey    string
+	appToken  string
 	base      string // scheme://host[/prefix], without a trailing slash
 	userAgent string
 	logger    *slog.Logger
@@ -57,13 +58,31 @@ type Client struct {
 	Cards *CardsService
 	// Customers manages the people cards are issued to.
 	Customers *CustomersService
+	// Companies manages an agency's sub-accounts.
+	Companies *CompaniesService
+	// Tariffs reads the plans companies can be put on.
+	Tariffs *TariffsService
+	// Templates reads card templates and manages their reward tiers.
+	Templates *TemplatesService
+	// Pushes sends and reads push notifications to wallet cards.
+	Pushes *PushesService
+	// SMS sends text messages to customers.
+	SMS *SMSService
+	// Operations reads the history of card operations.
+	Operations *OperationsService
+	// Statistics reads revenue figures.
+	Statistics *StatisticsService
+	// Profile reads and changes the account's and the agency's profile.
+	Profile *ProfileService
+	// Marketplace is the API of marketplace apps, authenticated by an app token.
+	Marketplace *MarketplaceService
 }
 
 // service is what every resource service is: a handle on the shared client.
 type service struct{ client *Client }
 
 type config struct {
-	apiKey        string
+	appToken      string
 	baseURL       string
 	allowHTTP     bool
 	httpClient    *http.Client
@@ -203,11 +222,36 @@ func WithCardTypeCacheSize(n int) Option {
 	}
 }
 
+// WithAppToken sets the marketplace app token, sent as X-App-Token to the marketplace
+// endpoints (and only there). NewAppClient is the way to a client that has no merchant key.
+func WithAppToken(token string) Option {
+	return func(c *config) error {
+		c.appToken = strings.TrimSpace(token)
+		if c.appToken == "" {
+			return invalid("appToken", "must not be empty")
+		}
+		return nil
+	}
+}
+
 // NewClient returns a client that authenticates with apiKey, the key shown in the dashboard
 // under settings, integrations.
 func NewClient(apiKey string, opts ...Option) (*Client, error) {
+	apiKey = strings.TrimSpace(apiKey)
+	if apiKey == "" {
+		return nil, invalid("apiKey", "must not be empty")
+	}
+	return newClient(apiKey, opts)
+}
+
+// NewAppClient returns a client for a marketplace app that holds an app token and no merchant
+// key: only client.Marketplace works with it; every other call is refused before sending.
+func NewAppClient(appToken string, opts ...Option) (*Client, error) {
+	return newClient("", append([]Option{WithAppToken(appToken)}, opts...))
+}
+
+func newClient(apiKey string, opts []Option) (*Client, error) {
 	cfg := config{
-		apiKey:         strings.TrimSpace(apiKey),
 		baseURL:        DefaultBaseURL,
 		retryMax:       3,
 		waitMin:        250 * time.Millisecond,
@@ -216,9 +260,6 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		timeout:        defaultTimeout,
 		retryAfterUnit: time.Second,
 		typeCacheSize:  defaultTypeCacheSize,
-	}
-	if cfg.apiKey == "" {
-		return nil, invalid("apiKey", "must not be empty")
 	}
 	for _, opt := range opts {
 		if err := opt(&cfg); err != nil {
@@ -238,7 +279,8 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	c := &Client{
-		apiKey:    cfg.apiKey,
+		apiKey:    apiKey,
+		appToken:  cfg.appToken,
 		base:      base,
 		userAgent: ua,
 		logger:    logger,
@@ -264,10 +306,42 @@ func NewClientFromEnv(opts ...Option) (*Client, error) {
 	return NewClient(key, opts...)
 }
 
+// ForAPIKey returns a client that acts with another key, such as an agency acting as one of
+// its companies. It shares this client's connection pool, retry policy, logger and settings.
+func (c *Client) ForAPIKey(apiKey string) (*Client, error) {
+	apiKey = strings.TrimSpace(apiKey)
+	if apiKey == "" {
+		return nil, invalid("apiKey", "must not be empty")
+	}
+	d := new(Client)
+	*d = *c
+	d.apiKey = apiKey
+	d.init()
+	return d, nil
+}
+
+// ForCompany returns a client that acts as the company (an agency's sub-account), with the
+// company's own key from its APIKey. It shares this client's connection pool and settings.
+func (c *Client) ForCompany(company *Company) (*Client, error) {
+	if company == nil || company.APIKey == "" {
+		return nil, invalid("company.apiKey", "the company carries no API key (read it with Companies.Get)")
+	}
+	return c.ForAPIKey(company.APIKey.Reveal())
+}
+
 func (c *Client) init() {
 	c.common.client = c
 	c.Cards = (*CardsService)(&c.common)
 	c.Customers = (*CustomersService)(&c.common)
+	c.Companies = (*CompaniesService)(&c.common)
+	c.Tariffs = (*TariffsService)(&c.common)
+	c.Templates = (*TemplatesService)(&c.common)
+	c.Pushes = (*PushesService)(&c.common)
+	c.SMS = (*SMSService)(&c.common)
+	c.Operations = (*OperationsService)(&c.common)
+	c.Statistics = (*StatisticsService)(&c.common)
+	c.Profile = (*ProfileService)(&c.common)
+	c.Marketplace = (*MarketplaceService)(&c.common)
 }
 
 func normalizeBaseURL(raw string, allowHTTP bool) (string, error) {
@@ -350,7 +424,7 @@ func newRetryClient(cfg *config, logger *slog.Logger) *retryablehttp.Client {
 
 // Format keeps the API key out of every fmt verb, %#v and %+v included.
 func (c *Client) Format(f fmt.State, verb rune) {
-	fmt.Fprintf(f, "loyalty.Client{baseURL: %q, apiKey: %s}", c.base, redacted)
+	fmt.Fprintf(f, "loyalty.Client{baseURL: %q, apiKey: %s, appToken: %s}", c.base, Secret(c.apiKey), Secret(c.appToken))
 }
 
 // String describes the client without its API key.
@@ -358,7 +432,8 @@ func (c *Client) String() string { return fmt.Sprintf("%v", c) }
 
 // LogValue keeps the API key out of slog records.
 func (c *Client) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("baseURL", c.base), slog.String("apiKey", redacted))
+	return slog.GroupValue(slog.String("baseURL", c.base), slog.String("apiKey", Secret(c.apiKey).String()),
+		slog.String("appToken", Secret(c.appToken).String()))
 }
 
 const redacted = "[redacted]"
@@ -401,6 +476,9 @@ type call struct {
 	body   any    // marshalled to JSON, or nil
 	out    any    // where the answer's data goes, or nil
 	class  retryClass
+	// app marks a marketplace call: authenticated by X-App-Token alone, answered without
+	// the envelope.
+	app bool
 }
 
 func (c *Client) do(ctx context.Context, r *call) (*Response, error) {
@@ -417,6 +495,12 @@ func (c *Client) do(ctx context.Context, r *call) (*Response, error) {
 			u += "?" + v.Encode()
 		}
 	}
+	if r.app && c.appToken == "" {
+		return nil, invalid("appToken", "the marketplace needs an app token (NewAppClient or WithAppToken)")
+	}
+	if !r.app && c.apiKey == "" {
+		return nil, invalid("apiKey", "this client has only an app token; it can call the marketplace only")
+	}
 	var body any
 	if r.body != nil {
 		b, err := json.Marshal(r.body)
@@ -431,7 +515,11 @@ func (c *Client) do(ctx context.Context, r *call) (*Response, error) {
 	if err != nil {
 		return nil, invalid("request", err.Error())
 	}
-	req.Header.Set("X-API-Key", c.apiKey)
+	if r.app {
+		req.Header.Set("X-App-Token", c.appToken)
+	} else {
+		req.Header.Set("X-API-Key", c.apiKey)
+	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", c.userAgent)
 	if body != nil {
@@ -471,10 +559,18 @@ func (c *Client) decode(r *call, resp *http.Response, data []byte, out *Response
 		out.ResponseID = e.ResponseID
 		return e
 	}
-	env := envelope{Data: r.out}
-	err := json.Unmarshal(data, &env)
-	out.ResponseID, out.CreatedAt, out.Meta = env.ResponseID, env.CreatedAt, env.Meta
-	if err == nil || tolerable(err) {
+	var env envelope
+	var err error
+	if r.app {
+		if r.out != nil {
+			err = json.Unmarshal(data, r.out)
+		}
+	} else {
+		env.Data = r.out
+		err = json.Unmarshal(data, &env)
+		out.ResponseID, out.CreatedAt, out.Meta = env.ResponseID, env.CreatedAt, env.Meta
+	}
+	if err == nil || tolerable(err, r.app) {
 		if err != nil {
 			c.logger.Warn("loyalty: ignored a field of unexpected type", "method", r.method, "path", r.fullPath(), "error", err.Error())
 		}
@@ -487,9 +583,9 @@ func (c *Client) decode(r *call, resp *http.Response, data []byte, out *Response
 // tolerable reports a type mismatch inside the data (a number where a string was documented,
 // say). encoding/json has then decoded everything else, and the live API is known to differ
 // from its description in such details, so one odd field must not cost the whole answer.
-func tolerable(err error) bool {
+func tolerable(err error, bare bool) bool {
 	var te *json.UnmarshalTypeError
-	return errors.As(err, &te) && strings.Contains(te.Field, ".")
+	return errors.As(err, &te) && (strings.Contains(te.Field, ".") || bare && te.Field != "")
 }
 
 // transportError explains a request that got no answer. For a state-changing request it
@@ -508,12 +604,14 @@ func (c *Client) transportError(ctx context.Context, r *call, st *callState, err
 	return fmt.Errorf("loyalty: %s %s: %w", r.method, r.fullPath(), err)
 }
 
-// scrub removes the API key from a body in case a server echoes it back.
+// scrub removes the API key and app token from a body in case a server echoes them back.
 func (c *Client) scrub(b []byte) []byte {
-	if !bytes.Contains(b, []byte(c.apiKey)) {
-		return b
+	for _, secret := range [...]string{c.apiKey, c.appToken} {
+		if secret != "" && bytes.Contains(b, []byte(secret)) {
+			b = bytes.ReplaceAll(b, []byte(secret), []byte(redacted))
+		}
 	}
-	return bytes.ReplaceAll(b, []byte(c.apiKey), []byte(redacted))
+	return b
 }
 
 func (c *Client) log(ctx context.Context, r *call, status, attempts int, start time.Time, err error) {

@@ -15,11 +15,20 @@
 // support asks for, the page meta of lists, the attempts made) and an error. On an API error
 // the *Response is returned too.
 //
-// # Authentication
+// # Authentication and sub-accounts
 //
 // The API key travels only in the X-API-Key header. It never appears in an error, a log line
 // or the client's String, %v or slog form. A base URL with plain http:// is refused unless its
 // host is loopback or WithInsecureHTTP is given.
+//
+// An agency acts as one of its companies through a derived client that shares the parent's
+// connection pool and settings: client.ForCompany(company), or client.ForAPIKey(key). A
+// company's APIKey is a Secret, masked in every printed, logged or marshalled form.
+//
+// The marketplace endpoints authenticate with an app token (X-App-Token) alone: NewAppClient
+// for an app without a merchant key, or WithAppToken on a merchant client. Their Accrue and
+// Reverse carry a transaction id the server applies once, so they are retried after a lost
+// answer, unlike card actions.
 //
 // # Card actions and the card-type table
 //

@@ -26,6 +26,10 @@ const (
 	// retryUnsafe: repeating may apply the change twice, so only failures where the server
 	// certainly did not act are retried (429, and errors before the request left).
 	retryUnsafe
+	// retryKeyed: a state change carrying a caller-chosen id the server deduplicates on (the
+	// marketplace's transactionId), so it is retried like an idempotent request, and a lost
+	// answer is not "outcome unknown": send it again with the same id.
+	retryKeyed
 )
 
 func classOf(method string, c retryClass) retryClass {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -288,22 +287,14 @@ func TestNotSentClassification(t *testing.T) {
 
 func TestFailedRequestKeepsThePool(t *testing.T) {
 	t.Parallel()
-	var conns atomic.Int32
 	var fail atomic.Bool
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv, conns := connCountingServer(t, func(w http.ResponseWriter, r *http.Request) {
 		if fail.Load() {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			return
 		}
 		_, _ = w.Write(fixtureBytes(t, "card.json"))
-	}))
-	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
-		if s == http.StateNew {
-			conns.Add(1)
-		}
-	}
-	srv.Start()
-	t.Cleanup(srv.Close)
+	})
 	c := newTestClient(t, srv.URL, WithRetryMax(1))
 	ctx := context.Background()
 
@@ -315,7 +306,7 @@ func TestFailedRequestKeepsThePool(t *testing.T) {
 	fail.Store(false)
 	_, _, err = c.Cards.Get(ctx, "1")
 	require.NoError(t, err)
-	assert.Equal(t, int32(1), conns.Load(), "one connection served all three calls")
+	assert.Equal(t, int64(1), conns.Load(), "one connection served all three calls")
 }
 
 func TestDoneContextSendsNothing(t *testing.T) {

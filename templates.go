@@ -1,6 +1,83 @@
 package loyalty
 
-import "strings"
+import (
+	"context"
+	"iter"
+	"math"
+	"strings"
+)
+
+// TemplatesService reads card templates and manages their reward tiers.
+type TemplatesService service
+
+// TemplateListOptions pages the template list.
+type TemplateListOptions struct {
+	ListOptions
+}
+
+// RewardTierCreateRequest adds a reward tier to a template.
+type RewardTierCreateRequest struct {
+	Name string         `json:"name"`
+	Type RewardTierType `json:"type"`
+	// Value is what the reward gives: an amount or a percentage, by Type.
+	Value float64 `json:"value"`
+	// Threshold is the balance at which the reward is earned.
+	Threshold  *int     `json:"threshold,omitempty"`
+	UsageLimit *int     `json:"usageLimit,omitempty"`
+	ValueLimit *float64 `json:"valueLimit,omitempty"`
+}
+
+// List returns one page of templates. opts may be nil.
+func (s *TemplatesService) List(ctx context.Context, opts *TemplateListOptions) ([]Template, *Response, error) {
+	return list[Template](ctx, s.client, "templates", opts)
+}
+
+// All walks every template, fetching pages as the loop reaches them.
+func (s *TemplatesService) All(ctx context.Context, opts *TemplateListOptions) iter.Seq2[Template, error] {
+	return walk[Template](ctx, s.client, "templates", opts)
+}
+
+// Get returns a template. Pass it in ActionOptions.Template to let card actions check its
+// mechanics and membership limits.
+func (s *TemplatesService) Get(ctx context.Context, id int) (*Template, *Response, error) {
+	p, err := intSegment("id", id)
+	if err != nil {
+		return nil, nil, err
+	}
+	return fetch[Template](ctx, s.client, call{method: "GET", path: "templates/" + p})
+}
+
+// CreateRewardTier adds a reward tier to a template.
+func (s *TemplatesService) CreateRewardTier(ctx context.Context, templateID int, req *RewardTierCreateRequest) (*RewardTier, *Response, error) {
+	p, err := intSegment("templateId", templateID)
+	if err != nil {
+		return nil, nil, err
+	}
+	switch {
+	case req == nil || req.Name == "":
+		return nil, nil, invalid("name", "must not be empty")
+	case req.Type < RewardTierCustom || req.Type > RewardTierPercent:
+		return nil, nil, invalid("type", "must be 0 (custom), 1 (amount) or 2 (percent)")
+	case math.IsNaN(req.Value) || math.IsInf(req.Value, 0):
+		return nil, nil, invalid("value", "must be a finite number")
+	case req.ValueLimit != nil && (math.IsNaN(*req.ValueLimit) || math.IsInf(*req.ValueLimit, 0)):
+		return nil, nil, invalid("valueLimit", "must be a finite number")
+	}
+	return fetch[RewardTier](ctx, s.client, call{method: "POST", path: "templates/" + p + "/reward_tiers", body: req})
+}
+
+// DeleteRewardTier removes a reward tier from a template.
+func (s *TemplatesService) DeleteRewardTier(ctx context.Context, templateID, tierID int) (*Response, error) {
+	p, err := intSegment("templateId", templateID)
+	if err != nil {
+		return nil, err
+	}
+	tp, err := intSegment("id", tierID)
+	if err != nil {
+		return nil, err
+	}
+	return s.client.do(ctx, &call{method: "DELETE", path: "templates/" + p + "/reward_tiers/" + tp})
+}
 
 // Template is a card design and its rules, from which cards are issued.
 type Template struct {

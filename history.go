@@ -1,0 +1,69 @@
+package loyalty
+
+import (
+	"context"
+	"iter"
+)
+
+// OperationsService reads the operations history: one row per card action. After an
+// *OutcomeUnknownError, read it to learn whether the action was applied.
+type OperationsService service
+
+// Operation is one row of the operations history.
+type Operation struct {
+	ID         int      `json:"id"`
+	CardID     string   `json:"cardId"`
+	CustomerID string   `json:"customerId"`
+	Customer   Customer `json:"customer"`
+	TemplateID int      `json:"templateId"`
+	CompanyID  int      `json:"companyId"`
+	// EventID is the kind of action, as the API numbers it.
+	EventID int `json:"eventId"`
+	// Amount is the quantity the action moved.
+	Amount float64 `json:"amount"`
+	// Balance is the card's balance after the action.
+	Balance     int       `json:"balance"`
+	PurchaseSum float64   `json:"purchaseSum"`
+	Source      string    `json:"source"`
+	Comment     string    `json:"comment"`
+	CardDevice  string    `json:"cardDevice"`
+	LocationID  int       `json:"locationId"`
+	ManagerID   int       `json:"managerId"`
+	CreatedAt   Timestamp `json:"createdAt"`
+	UpdatedAt   Timestamp `json:"updatedAt"`
+}
+
+// OperationListOptions filters the history. Zero values filter nothing; dates are inclusive
+// days.
+type OperationListOptions struct {
+	ListOptions
+	CardID     string `url:"cardId,omitempty"`
+	CustomerID string `url:"customerId,omitempty"`
+	TemplateID int    `url:"templateId,omitempty"`
+	StartDate  Date   `url:"startDate,omitempty"`
+	EndDate    Date   `url:"endDate,omitempty"`
+}
+
+func (o *OperationListOptions) checkRange() error {
+	if o == nil {
+		return nil
+	}
+	return checkRange(o.StartDate, o.EndDate)
+}
+
+// List returns one page of operations. The API has been seen answering 1000 rows a page
+// when itemsPerPage is not given.
+func (s *OperationsService) List(ctx context.Context, opts *OperationListOptions) ([]Operation, *Response, error) {
+	if err := opts.checkRange(); err != nil {
+		return nil, nil, err
+	}
+	return list[Operation](ctx, s.client, "operations", opts)
+}
+
+// All walks every operation matching opts, fetching pages as the loop reaches them.
+func (s *OperationsService) All(ctx context.Context, opts *OperationListOptions) iter.Seq2[Operation, error] {
+	if err := opts.checkRange(); err != nil {
+		return failed[Operation](err)
+	}
+	return walk[Operation](ctx, s.client, "operations", opts)
+}

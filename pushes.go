@@ -1,0 +1,106 @@
+package loyalty
+
+import (
+	"context"
+	"iter"
+)
+
+// PushesService sends push notifications to wallet cards and reads them back.
+type PushesService service
+
+// Push is a push notification sent, or scheduled, to the cards of a template.
+type Push struct {
+	ID         string `json:"id"`
+	TemplateID int    `json:"templateId"`
+	// CardID is the one card the push went to, or "" for every card of the template.
+	CardID          string    `json:"cardId"`
+	Message         string    `json:"message"`
+	Type            string    `json:"type"`
+	Status          string    `json:"status"`
+	SentAmount      int       `json:"sentAmount"`
+	DeliveredAmount int       `json:"deliveredAmount"`
+	ScheduledAt     Timestamp `json:"scheduledAt"`
+	CreatedAt       Timestamp `json:"createdAt"`
+}
+
+// PushSendRequest sends a push: to one card when CardID is set, else to every card of the
+// template; now, or at ScheduledAt.
+type PushSendRequest struct {
+	Message     string    `json:"message"`
+	TemplateID  int       `json:"templateId"`
+	CardID      string    `json:"cardId,omitempty"`
+	ScheduledAt Timestamp `json:"scheduledAt,omitzero"`
+}
+
+// PushListOptions filters the push list. Zero values filter nothing; dates are inclusive days.
+type PushListOptions struct {
+	ListOptions
+	TemplateID int    `url:"templateId,omitempty"`
+	CardID     string `url:"cardId,omitempty"`
+	StartDate  Date   `url:"startDate,omitempty"`
+	EndDate    Date   `url:"endDate,omitempty"`
+}
+
+// Send sends or schedules a push.
+func (s *PushesService) Send(ctx context.Context, req *PushSendRequest) (*Push, *Response, error) {
+	switch {
+	case req == nil || req.Message == "":
+		return nil, nil, invalid("message", "must not be empty")
+	case req.TemplateID <= 0:
+		return nil, nil, invalid("templateId", "must be a positive id")
+	}
+	return fetch[Push](ctx, s.client, call{method: "POST", path: "pushes", body: req})
+}
+
+// List returns one page of pushes. opts may be nil.
+func (s *PushesService) List(ctx context.Context, opts *PushListOptions) ([]Push, *Response, error) {
+	if err := opts.checkRange(); err != nil {
+		return nil, nil, err
+	}
+	return list[Push](ctx, s.client, "pushes", opts)
+}
+
+// All walks every push matching opts, fetching pages as the loop reaches them.
+func (s *PushesService) All(ctx context.Context, opts *PushListOptions) iter.Seq2[Push, error] {
+	if err := opts.checkRange(); err != nil {
+		return failed[Push](err)
+	}
+	return walk[Push](ctx, s.client, "pushes", opts)
+}
+
+// Get returns a push.
+func (s *PushesService) Get(ctx context.Context, id string) (*Push, *Response, error) {
+	p, err := segment("id", id)
+	if err != nil {
+		return nil, nil, err
+	}
+	return fetch[Push](ctx, s.client, call{method: "GET", path: "pushes/" + p})
+}
+
+func (o *PushListOptions) checkRange() error {
+	if o == nil {
+		return nil
+	}
+	return checkRange(o.StartDate, o.EndDate)
+}
+
+// checkRange refuses impossible dates and a range that ends before it starts.
+func checkRange(start, end Date) error {
+	switch {
+	case !start.valid():
+		return invalid("startDate", "is not a calendar day")
+	case !end.valid():
+		return invalid("endDate", "is not a calendar day")
+	case !start.IsZero() && !end.IsZero() && end.String() < start.String():
+		return invalid("endDate", "is before startDate")
+	}
+	return nil
+}
+
+// failed is a sequence that yields err once.
+func failed[T any](err error) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		var zero T
+		yield(zero, err)
+	}
+}

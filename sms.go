@@ -1,0 +1,28 @@
+package loyalty
+
+import "context"
+
+// SMSService sends text messages to customers.
+type SMSService service
+
+// SMSSendRequest sends a text message to a customer's phone.
+type SMSSendRequest struct {
+	CustomerID string `json:"customerId"`
+	Message    string `json:"message"`
+}
+
+// SentSMS identifies a text message sent.
+type SentSMS struct {
+	ID string `json:"id"`
+}
+
+// Send sends a text message.
+func (s *SMSService) Send(ctx context.Context, req *SMSSendRequest) (*SentSMS, *Response, error) {
+	switch {
+	case req == nil || req.CustomerID == "":
+		return nil, nil, invalid("customerId", "must not be empty")
+	case req.Message == "":
+		return nil, nil, invalid("message", "must not be empty")
+	}
+	return fetch[SentSMS](ctx, s.client, call{method: "POST", path: "sms", body: req})
+}
