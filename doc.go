@@ -85,4 +85,16 @@
 // The client never changes after NewClient. Its transport keeps up to 100 idle connections
 // per host, so bulk work at high concurrency reuses connections instead of opening one per
 // call; a failed request never empties that pool.
+//
+// # Testing with loyaltytest
+//
+// The API has no sandbox. Package loyaltytest runs an in-memory fake of all 54 endpoints on
+// loopback, with balances that card actions really change, companies with their own keys, and
+// fault injection per route (latency, 429, 5xx, dropped connections, malformed JSON):
+//
+//	srv := loyaltytest.NewServer()
+//	t.Cleanup(srv.Close)
+//	card, _, err := srv.Client.Cards.AddStamps(ctx, cardID, 1, nil)
+//
+// The examples of this package run against it.
 package loyalty

@@ -1,0 +1,130 @@
+package loyalty_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+
+	loyalty "github.com/loyaltycards/loyalty-go"
+	"github.com/loyaltycards/loyalty-go/loyaltytest"
+)
+
+// Issue a card to a new customer, stamp it at the till, and walk the customer's cards. Against
+// the real API, the client comes from loyalty.NewClient(os.Getenv("LOYALTY_API_KEY")).
+func Example() {
+	srv := loyaltytest.NewServer()
+	defer srv.Close()
+	client, ctx := srv.Client, context.Background()
+	templateID := srv.TemplateID(loyalty.CardTypeStamp)
+
+	customer, _, err := client.Customers.Create(ctx, &loyalty.CustomerCreateRequest{
+		FirstName: "Jane",
+		Email:     "jane.doe@example.com",
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	card, resp, err := client.Cards.Create(ctx, &loyalty.CardCreateRequest{
+		CustomerID: customer.ID,
+		TemplateID: templateID,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(card.Type, resp.StatusCode, resp.ResponseID != "")
+
+	card, _, err = client.Cards.AddStamps(ctx, card.ID, 2, &loyalty.ActionOptions{Comment: "till 3"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(card.Balance.NumberStampsTotal, "stamps,", card.Balance.StampsBeforeReward, "to go")
+
+	for card, err := range client.Cards.All(ctx, &loyalty.CardListOptions{CustomerID: customer.ID}) {
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(card.Type, card.Balance.NumberStampsTotal)
+	}
+	// Output:
+	// stamp 201 true
+	// 2 stamps, 8 to go
+	// stamp 2
+}
+
+// An action that does not fit the card is refused before anything is sent.
+func ExampleCardsService_AddStamps() {
+	srv := loyaltytest.NewServer()
+	defer srv.Close()
+	client, ctx := srv.Client, context.Background()
+	customer, _, _ := client.Customers.Create(ctx, &loyalty.CustomerCreateRequest{FirstName: "Jane", Email: "jane@example.com"})
+	coupon, _, _ := client.Cards.Create(ctx, &loyalty.CardCreateRequest{CustomerID: customer.ID, TemplateID: srv.TemplateID(loyalty.CardTypeCoupon)})
+
+	_, _, err := client.Cards.AddStamps(ctx, coupon.ID, 1, nil)
+	var refused *loyalty.ActionNotAllowedError
+	if errors.As(err, &refused) {
+		fmt.Println(refused.Action, "on a", refused.CardType, "card; it applies to", refused.AllowedTypes)
+	}
+	fmt.Println("sent:", srv.Requests("POST /api/v2/cards/{id}/add-stamp"))
+	// Output:
+	// add-stamp on a coupon card; it applies to [stamp]
+	// sent: 0
+}
+
+// An agency creates a sub-account and acts as it with its own key, over the same connections.
+func ExampleClient_ForCompany() {
+	srv := loyaltytest.NewServer()
+	defer srv.Close()
+	agency, ctx := srv.Client, context.Background()
+
+	company, _, err := agency.Companies.Create(ctx, &loyalty.CompanyCreateRequest{
+		Name: "Bean There Coffee", Email: "owner@beanthere.example", Phone: "+15555550100", Country: "US",
+		UserName: "Ann", UserSurname: "Lee", Password: "change-me-1",
+		TariffID: 2, TariffPeriod: loyalty.TariffMonth,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%v\n", company.APIKey) // secrets never print
+
+	sub, err := agency.ForCompany(company)
+	if err != nil {
+		log.Fatal(err)
+	}
+	templates, _, err := sub.Templates.List(ctx, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(len(templates), "templates in the new sub-account")
+	// Output:
+	// [redacted]
+	// 8 templates in the new sub-account
+}
+
+// Branch on what went wrong with errors.Is; reach the details with errors.As.
+func ExampleAPIError() {
+	srv := loyaltytest.NewServer()
+	defer srv.Close()
+	client, ctx := srv.Client, context.Background()
+	id := "000000-000-000"
+
+	card, _, err := client.Cards.Get(ctx, id)
+	switch {
+	case errors.Is(err, loyalty.ErrNotFound):
+		fmt.Println("no such card")
+	case errors.Is(err, loyalty.ErrInvalidArgument):
+		fmt.Println("refused before sending")
+	case loyalty.IsOutcomeUnknown(err):
+		fmt.Println("check the operations history before repeating")
+	case err != nil:
+		var apiErr *loyalty.APIError
+		if errors.As(err, &apiErr) {
+			fmt.Println(apiErr.StatusCode, apiErr.Message, apiErr.ResponseID)
+		}
+	default:
+		fmt.Println(card.ID)
+	}
+	// Output:
+	// no such card
+}

@@ -1,0 +1,334 @@
+package loyaltytest
+
+import (
+	"encoding/json"
+	"math"
+	"net/http"
+	"time"
+
+	loyalty "github.com/loyaltycards/loyalty-go"
+)
+
+// actionInput is every member a card action may carry. Quantities are read as numbers and
+// checked against the type each endpoint documents.
+type actionInput struct {
+	Amount      *float64         `json:"amount"`
+	Points      *float64         `json:"points"`
+	Rewards     *float64         `json:"rewards"`
+	Scores      *float64         `json:"scores"`
+	Stamps      *float64         `json:"stamps"`
+	Visits      *float64         `json:"visits"`
+	ID          *float64         `json:"id"`
+	TierID      *float64         `json:"tierId"`
+	Period      *string          `json:"period"`
+	ExpiresAt   *json.RawMessage `json:"expiresAt"`
+	Comment     *string          `json:"comment"`
+	PurchaseSum *float64         `json:"purchaseSum"`
+}
+
+// quantity reads a required quantity: present, > 0, and whole where the API takes an integer.
+func quantity(name string, f *float64, integer bool) (float64, *apiError) {
+	if f == nil {
+		return 0, invalidField(name, "This value should not be blank.")
+	}
+	v := *f
+	if integer && v != math.Trunc(v) {
+		return 0, invalidField(name, "This value should be of type int.")
+	}
+	if v <= 0 {
+		return 0, invalidField(name, "This value should be greater than 0.")
+	}
+	return v, nil
+}
+
+// applies reports whether the action fits the card: its type, its template's mechanics, and
+// its membership tier's limits, as the product docs say.
+func applies(a loyalty.Action, c *card) bool {
+	t := c.tmpl.Type
+	if !loyalty.ActionAppliesTo(a, t) {
+		return false
+	}
+	for _, r := range loyalty.ActionTable() {
+		if r.Action != a || r.CardType != t {
+			continue
+		}
+		switch r.Condition {
+		case loyalty.WithVisitMechanics:
+			return c.tmpl.Mechanics == loyalty.MechanicsVisits
+		case loyalty.WithSpendMechanics:
+			return c.tmpl.Mechanics == loyalty.MechanicsSpend
+		case loyalty.WithPointsMechanics:
+			return c.tmpl.Mechanics == loyalty.MechanicsPoints
+		case loyalty.WithoutMembershipLimits, loyalty.WithMembershipLimits:
+			mt := c.tmpl.membershipTier(c.tierID)
+			limited := mt != nil && mt.VisitLimit > 0
+			return limited == (r.Condition == loyalty.WithMembershipLimits)
+		}
+	}
+	return true
+}
+
+func actionHandler(a loyalty.Action) handler {
+	return func(st *state, rq *request) (any, *apiError) {
+		c := rq.t.cards.get(rq.PathValue("id"))
+		if c == nil {
+			return nil, notFound("Card")
+		}
+		var in actionInput
+		if len(rq.body) > 0 || a != loyalty.ActionRedeemCoupon {
+			if err := decode(rq, &in); err != nil {
+				return nil, err
+			}
+		}
+		if in.PurchaseSum != nil && *in.PurchaseSum < 0 {
+			return nil, invalidField("purchaseSum", "This value should be positive.")
+		}
+		if !applies(a, c) {
+			return nil, errIrrelevant
+		}
+		q, err := apply(st, a, c, &in)
+		if err != nil {
+			return nil, err
+		}
+		now := st.now()
+		c.UpdatedAt = now
+		op := &operation{ID: st.nextID(), card: c, EventID: int(a), Amount: q, Balance: c.measure(),
+			Comment: str(in.Comment), Source: "api", CreatedAt: now}
+		if in.PurchaseSum != nil {
+			op.PurchaseSum = *in.PurchaseSum
+		}
+		rq.t.ops = append(rq.t.ops, op)
+		return c.view(), nil
+	}
+}
+
+// apply changes the card; it checks everything before changing anything. It returns the
+// quantity moved, for the history.
+func apply(st *state, a loyalty.Action, c *card, in *actionInput) (float64, *apiError) {
+	now := st.now()
+	tm := c.tmpl
+	switch a {
+	case loyalty.ActionAddStamps, loyalty.ActionAddVisits, loyalty.ActionAddPurchase:
+		var q float64
+		var err *apiError
+		switch a {
+		case loyalty.ActionAddStamps:
+			q, err = quantity("stamps", in.Stamps, true)
+		case loyalty.ActionAddVisits:
+			q, err = quantity("visits", in.Visits, true)
+		default:
+			q, err = quantity("amount", in.Amount, false)
+		}
+		if err != nil {
+			return 0, err
+		}
+		switch tm.Type {
+		case loyalty.CardTypeStamp:
+			n := int(q)
+			if a == loyalty.ActionAddPurchase {
+				n = int(q / tm.SpendPerStamp)
+			}
+			c.addStamps(n, now)
+		case loyalty.CardTypeReward:
+			c.balance += q
+			c.visits += countIf(a == loyalty.ActionAddVisits, int(q))
+		case loyalty.CardTypeMultipass:
+			c.uses += int(q)
+			c.visits += int(q)
+		case loyalty.CardTypeMembership:
+			c.visits += int(q)
+		}
+		return q, nil
+
+	case loyalty.ActionSubtractStamps:
+		q, err := quantity("stamps", in.Stamps, true)
+		if err != nil {
+			return 0, err
+		}
+		if int(q) > c.stamps {
+			return 0, fail(http.StatusBadRequest, "Not enough stamps")
+		}
+		c.stamps -= int(q)
+		return q, nil
+
+	case loyalty.ActionAddRewards, loyalty.ActionSubtractRewards:
+		q, err := quantity("rewards", in.Rewards, true)
+		if err != nil {
+			return 0, err
+		}
+		if a == loyalty.ActionAddRewards {
+			c.rewards += int(q)
+			c.earned += int(q)
+			c.lastEarned = &now
+			return q, nil
+		}
+		if int(q) > c.rewards {
+			return 0, fail(http.StatusBadRequest, "Not enough rewards")
+		}
+		c.rewards -= int(q)
+		c.redeemed += int(q)
+		c.lastRedeemed = &now
+		return q, nil
+
+	case loyalty.ActionSubtractVisits:
+		q, err := quantity("visits", in.Visits, true)
+		if err != nil {
+			return 0, err
+		}
+		if tm.Type == loyalty.CardTypeMembership {
+			if mt := tm.membershipTier(c.tierID); mt != nil && c.uses+int(q) > mt.VisitLimit {
+				return 0, fail(http.StatusBadRequest, "Visit limit reached")
+			}
+			c.uses += int(q)
+			return q, nil
+		}
+		if int(q) > c.uses {
+			return 0, fail(http.StatusBadRequest, "Not enough visits")
+		}
+		c.uses -= int(q)
+		return q, nil
+
+	case loyalty.ActionAddScores, loyalty.ActionSubtractScores:
+		q, err := quantity("scores", in.Scores, true)
+		if err != nil {
+			return 0, err
+		}
+		return q, c.move(a == loyalty.ActionAddScores, q)
+
+	case loyalty.ActionSubtractPurchase:
+		q, err := quantity("amount", in.Amount, false)
+		if err != nil {
+			return 0, err
+		}
+		if tm.Type == loyalty.CardTypeStamp {
+			n := int(q / tm.SpendPerStamp)
+			if n > c.stamps {
+				return 0, fail(http.StatusBadRequest, "Not enough stamps")
+			}
+			c.stamps -= n
+			return q, nil
+		}
+		return q, c.move(false, q)
+
+	case loyalty.ActionAddAmount, loyalty.ActionSubtractAmount:
+		q, err := quantity("amount", in.Amount, true)
+		if err != nil {
+			return 0, err
+		}
+		return q, c.move(a == loyalty.ActionAddAmount, q)
+
+	case loyalty.ActionAddPoints, loyalty.ActionSubtractPoints:
+		q, err := quantity("points", in.Points, false)
+		if err != nil {
+			return 0, err
+		}
+		add := q
+		if a == loyalty.ActionAddPoints && tm.Type == loyalty.CardTypeCashback {
+			add = math.Round(q*tm.CashbackPercent) / 100 // the points are the purchase; the card earns its percentage
+		}
+		return q, c.move(a == loyalty.ActionAddPoints, add)
+
+	case loyalty.ActionReceiveReward:
+		q, err := quantity("id", in.ID, true)
+		if err != nil {
+			return 0, err
+		}
+		for _, rt := range tm.rewardTiers {
+			if rt.ID != int(q) {
+				continue
+			}
+			if c.balance < float64(rt.Threshold) {
+				return 0, fail(http.StatusBadRequest, "Not enough points for this reward")
+			}
+			c.balance -= float64(rt.Threshold)
+			c.redeemed++
+			c.lastRedeemed = &now
+			return float64(rt.Threshold), nil
+		}
+		return 0, notFound("Reward tier")
+
+	case loyalty.ActionRedeemCoupon:
+		if c.couponRedeemed {
+			return 0, fail(http.StatusBadRequest, "Coupon already redeemed")
+		}
+		c.couponRedeemed = true
+		c.redeemed++
+		c.lastRedeemed = &now
+		return 1, nil
+
+	case loyalty.ActionSetMembershipTier:
+		q, err := quantity("tierId", in.TierID, true)
+		if err != nil {
+			return 0, err
+		}
+		if in.Period == nil {
+			return 0, invalidField("period", "This value should not be blank.")
+		}
+		switch *in.Period {
+		case "day", "week", "month", "year":
+		default:
+			return 0, invalidField("period", "The value you selected is not a valid choice.")
+		}
+		if tm.membershipTier(int(q)) == nil {
+			return 0, notFound("Membership tier")
+		}
+		c.tierID, c.period, c.uses = int(q), *in.Period, 0
+		return q, nil
+
+	case loyalty.ActionSetExpirationDate:
+		if in.ExpiresAt == nil || string(*in.ExpiresAt) == "null" {
+			c.expiresAt = nil
+			return 0, nil
+		}
+		var s string
+		if json.Unmarshal(*in.ExpiresAt, &s) != nil {
+			return 0, invalidField("expiresAt", "This value should be of type string.")
+		}
+		at, perr := time.Parse(time.RFC3339, s)
+		if perr != nil {
+			return 0, invalidField("expiresAt", "This value is not a valid datetime.")
+		}
+		if at.After(time.Date(2038, 1, 19, 3, 14, 7, 0, time.UTC)) {
+			return 0, invalidField("expiresAt", "The date is out of range.")
+		}
+		at = at.UTC()
+		c.expiresAt = &at
+		return 0, nil
+	}
+	return 0, errIrrelevant
+}
+
+// addStamps adds stamps, turning every full card into a reward.
+func (c *card) addStamps(n int, now time.Time) {
+	if n <= 0 {
+		return
+	}
+	c.stamps += n
+	c.lastStamp = &now
+	for c.stamps >= c.tmpl.StampsPerReward {
+		c.stamps -= c.tmpl.StampsPerReward
+		c.rewards++
+		c.earned++
+		c.lastEarned = &now
+	}
+}
+
+// move adds q to the card's balance, or takes it away if there is enough.
+func (c *card) move(add bool, q float64) *apiError {
+	if add {
+		c.balance += q
+		return nil
+	}
+	if q > c.balance+1e-9 {
+		return fail(http.StatusBadRequest, "Insufficient balance")
+	}
+	c.balance -= q
+	return nil
+}
+
+func countIf(cond bool, n int) int {
+	if cond {
+		return n
+	}
+	return 0
+}

@@ -1,0 +1,301 @@
+package loyaltytest
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	loyalty "github.com/loyaltycards/loyalty-go"
+)
+
+// request is what a handler sees.
+type request struct {
+	*http.Request
+	body  []byte
+	t     *tenant
+	query url.Values
+}
+
+// apiError is an answer in the API's error shape.
+type apiError struct {
+	status  int
+	message string
+	fields  map[string]string
+}
+
+func fail(status int, format string, args ...any) *apiError {
+	return &apiError{status: status, message: fmt.Sprintf(format, args...)}
+}
+
+func invalidField(field, message string) *apiError {
+	return &apiError{status: http.StatusUnprocessableEntity, message: "Validation failed", fields: map[string]string{field: message}}
+}
+
+var (
+	errIrrelevant = fail(http.StatusBadRequest, "Irrelevant accrual type")
+	errForbidden  = fail(http.StatusForbidden, "Access denied")
+)
+
+func notFound(what string) *apiError { return fail(http.StatusNotFound, "%s not found", what) }
+
+// created marks an answer of 201; page marks a list answer with its meta; bare marks a
+// marketplace answer, sent without the envelope.
+type (
+	created struct{ v any }
+	page    struct {
+		items               []any
+		current, per, total int
+	}
+	bare struct{ v any }
+)
+
+const notFoundPage = `<!DOCTYPE html>
+<html><head><meta charset="UTF-8"><title>An Error Occurred: Not Found</title></head>
+<body><h1>Oops! An Error Occurred</h1><h2>The server returned a "404 Not Found".</h2></body></html>
+`
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	for _, rt := range s.table() {
+		mux.HandleFunc(rt.pattern, s.serve(rt))
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.hooks.received("unknown")
+		w.Header().Set("Content-Type", "text/html; charset=UTF-8")
+		w.WriteHeader(http.StatusNotFound)
+		_, _ = io.WriteString(w, notFoundPage)
+	})
+	return mux
+}
+
+// serve wraps a route: it counts the request, applies injected faults, authenticates, runs the
+// handler under the state lock, and writes the answer in the API's shape.
+func (s *Server) serve(rt route) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		f := s.hooks.received(rt.pattern)
+		if f != nil && f.Latency > 0 {
+			select {
+			case <-time.After(f.Latency):
+			case <-r.Context().Done():
+				return
+			}
+		}
+		if f != nil && f.DropBefore {
+			dropConnection(w)
+			return
+		}
+		if f != nil && f.Status != 0 {
+			if f.Status == http.StatusTooManyRequests || f.Status == http.StatusServiceUnavailable {
+				w.Header().Set("Retry-After", strconv.Itoa(f.RetryAfter))
+			}
+			s.writeError(w, rt.app, fail(f.Status, "%s", http.StatusText(f.Status)))
+			return
+		}
+
+		rq := &request{Request: r, body: body, query: r.URL.Query()}
+		s.mu.Lock()
+		data, apiErr := s.authorize(rt, rq)
+		if apiErr == nil {
+			data, apiErr = s.safely(rt, rq)
+		}
+		var status int
+		var out []byte
+		if apiErr == nil {
+			status, out = s.envelope(data) // under the lock: views may share state maps
+		}
+		s.mu.Unlock()
+
+		if f != nil && f.DropAfter {
+			dropConnection(w)
+			return
+		}
+		if apiErr != nil {
+			s.writeError(w, rt.app, apiErr)
+			return
+		}
+		if f != nil && f.MalformedJSON {
+			out = out[:len(out)/2]
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		_, _ = w.Write(out)
+	}
+}
+
+// safely runs a handler; a panic becomes a 500 rather than a dead server, and since handlers
+// check everything before they change anything, state stays whole.
+func (s *Server) safely(rt route, rq *request) (data any, apiErr *apiError) {
+	defer func() {
+		if p := recover(); p != nil {
+			data, apiErr = nil, fail(http.StatusInternalServerError, "Internal server error")
+		}
+	}()
+	return rt.handle(s.st, rq)
+}
+
+func (s *Server) authorize(rt route, rq *request) (any, *apiError) {
+	if rt.app {
+		if rq.Header.Get("X-App-Token") != s.AppToken {
+			return nil, fail(http.StatusForbidden, "Authentication failed.")
+		}
+		rq.t = s.st.agency
+		return nil, nil
+	}
+	t := s.st.byKey[rq.Header.Get("X-API-Key")]
+	if t == nil {
+		return nil, fail(http.StatusUnauthorized, "API key not found")
+	}
+	rq.t = t
+	return nil, nil
+}
+
+func dropConnection(w http.ResponseWriter) {
+	conn, _, err := http.NewResponseController(w).Hijack()
+	if err == nil {
+		_ = conn.Close()
+	}
+}
+
+func (s *Server) envelope(data any) (int, []byte) {
+	status := http.StatusOK
+	env := map[string]any{"responseId": loyalty.NewTransactionID(), "createdAt": ts(s.st.now())}
+	switch v := data.(type) {
+	case bare:
+		out, _ := json.Marshal(v.v)
+		return status, out
+	case created:
+		status, env["data"] = http.StatusCreated, v.v
+	case page:
+		env["data"] = v.items
+		env["meta"] = map[string]int{"currentPage": v.current, "itemsPerPage": v.per, "totalItems": v.total}
+	default:
+		env["data"] = v
+	}
+	env["code"] = status
+	out, _ := json.Marshal(env)
+	return status, out
+}
+
+func (s *Server) writeError(w http.ResponseWriter, app bool, e *apiError) {
+	var body map[string]any
+	if app {
+		msg := e.message
+		if !strings.HasSuffix(msg, ".") {
+			msg += "."
+		}
+		body = map[string]any{"errors": []string{msg}}
+	} else {
+		body = map[string]any{"code": e.status, "message": e.message, "responseId": loyalty.NewTransactionID()}
+		if len(e.fields) > 0 {
+			errs := map[string][]string{}
+			for k, v := range e.fields {
+				errs[k] = []string{v}
+			}
+			body["errors"] = errs
+		}
+	}
+	out, _ := json.Marshal(body)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(e.status)
+	_, _ = w.Write(out)
+}
+
+// decode reads the JSON body into v: bad JSON is a 400, a member of the wrong type a 422.
+func decode(rq *request, v any) *apiError {
+	if len(bytes.TrimSpace(rq.body)) == 0 {
+		return fail(http.StatusBadRequest, "Request body is empty")
+	}
+	err := json.Unmarshal(rq.body, v)
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &typeErr):
+		field := typeErr.Field
+		if field == "" {
+			return fail(http.StatusBadRequest, "Request body must be a JSON object")
+		}
+		return invalidField(field, fmt.Sprintf("This value should be of type %s.", typeErr.Type))
+	default:
+		return fail(http.StatusBadRequest, "Invalid JSON body")
+	}
+}
+
+// intQuery reads an optional integer query parameter.
+func intQuery(rq *request, name string) (int, *apiError) {
+	v := rq.query.Get(name)
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, fail(http.StatusBadRequest, "Query parameter %s must be an integer", name)
+	}
+	return n, nil
+}
+
+// dateQuery reads an optional YYYY-MM-DD query parameter.
+func dateQuery(rq *request, name string) (time.Time, *apiError) {
+	v := rq.query.Get(name)
+	if v == "" {
+		return time.Time{}, nil
+	}
+	d, err := time.Parse("2006-01-02", v)
+	if err != nil {
+		return time.Time{}, fail(http.StatusBadRequest, "Query parameter %s must be a date (Y-m-d)", name)
+	}
+	return d, nil
+}
+
+// inRange reports whether t falls on or between the days of start and end (zero: open).
+func inRange(t, start, end time.Time) bool {
+	return (start.IsZero() || !t.Before(start)) && (end.IsZero() || t.Before(end.AddDate(0, 0, 1)))
+}
+
+// paginate cuts one page out of items as the API does: page from 1, itemsPerPage 1 to 1000.
+func paginate[T any](rq *request, items []T, view func(T) map[string]any, defaultPer int) (any, *apiError) {
+	pg, err := intQuery(rq, "page")
+	if err != nil {
+		return nil, err
+	}
+	per, err := intQuery(rq, "itemsPerPage")
+	if err != nil {
+		return nil, err
+	}
+	if rq.query.Get("page") == "" {
+		pg = 1
+	}
+	if rq.query.Get("itemsPerPage") == "" {
+		per = defaultPer
+	}
+	if pg < 1 {
+		return nil, invalidField("page", "This value should be greater than or equal to 1.")
+	}
+	if per < 1 || per > 1000 {
+		return nil, invalidField("itemsPerPage", "This value should be between 1 and 1000.")
+	}
+	out := []any{}
+	for i := (pg - 1) * per; i < len(items) && i < pg*per; i++ {
+		out = append(out, view(items[i]))
+	}
+	return page{items: out, current: pg, per: per, total: len(items)}, nil
+}
+
+// sortedKeys is for deterministic output of maps.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

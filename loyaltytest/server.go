@@ -1,0 +1,216 @@
+// Package loyaltytest runs an in-memory fake of the loyalty card API, for examples and for
+// tests of code that uses the loyalty package, the way net/http/httptest runs a server:
+//
+//	srv := loyaltytest.NewServer()
+//	defer srv.Close()
+//	card, _, err := srv.Client.Cards.Create(ctx, &loyalty.CardCreateRequest{…})
+//
+// It serves all 54 endpoints on loopback with the API's envelope, pagination, id formats,
+// error shapes and statuses. Card actions change balances per card type, each leaves a row in
+// the operations history, and an action that does not fit the card or its template's
+// mechanics is refused with the API's "Irrelevant accrual type". Companies have their own
+// keys: the agency key sees its sub-accounts, a company key only its own data.
+//
+// Faults can be injected per route (latency, 429s with Retry-After, 5xx, a connection dropped
+// before or after the request was applied, malformed JSON), and Requests counts what each
+// route received, so a test can prove that nothing was sent.
+package loyaltytest
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"time"
+
+	loyalty "github.com/loyaltycards/loyalty-go"
+)
+
+// Server is a running fake of the API.
+type Server struct {
+	// URL is the base URL to give loyalty.WithBaseURL.
+	URL string
+	// APIKey is the agency's key; the server accepts it and every company key it issues.
+	APIKey string
+	// AppToken is the marketplace app token the server accepts.
+	AppToken string
+	// Client is a client for the agency, already pointed at the server, with the app token.
+	Client *loyalty.Client
+
+	srv   *httptest.Server
+	mu    sync.Mutex // guards st
+	st    *state
+	hooks hooks
+}
+
+// Option configures a Server.
+type Option func(*settings)
+
+type settings struct {
+	templates []Template
+	now       func() time.Time
+}
+
+// WithTemplates replaces the default templates (DefaultTemplates) of the agency and of every
+// company created later.
+func WithTemplates(templates ...Template) Option {
+	return func(s *settings) { s.templates = append([]Template(nil), templates...) }
+}
+
+// WithClock makes the server read the time from now, for tests that check dates.
+func WithClock(now func() time.Time) Option {
+	return func(s *settings) { s.now = now }
+}
+
+// NewServer starts a fake API on loopback. Close it when done (t.Cleanup(srv.Close)).
+func NewServer(opts ...Option) *Server {
+	set := settings{templates: DefaultTemplates(), now: time.Now}
+	for _, opt := range opts {
+		opt(&set)
+	}
+	s := &Server{
+		APIKey:   "lt_agency_" + randomHex(12),
+		AppToken: "lt_app_" + randomHex(12),
+	}
+	s.st = newState(set, s.APIKey)
+	s.hooks.faults = map[string][]*Fault{}
+	s.hooks.counts = map[string]int{}
+	s.srv = httptest.NewServer(s.routes())
+	s.URL = s.srv.URL
+	client, err := s.NewClient()
+	if err != nil {
+		panic("loyaltytest: " + err.Error()) // cannot happen: the URL is loopback and the key set
+	}
+	s.Client = client
+	return s
+}
+
+// NewClient returns another agency client pointed at the server, with the given options
+// added (and quick retries, so injected faults do not slow tests down).
+func (s *Server) NewClient(opts ...loyalty.Option) (*loyalty.Client, error) {
+	base := []loyalty.Option{
+		loyalty.WithBaseURL(s.URL), loyalty.WithAppToken(s.AppToken),
+		loyalty.WithRetryWait(time.Millisecond, 10*time.Millisecond),
+	}
+	return loyalty.NewClient(s.APIKey, append(base, opts...)...)
+}
+
+// Close stops the server.
+func (s *Server) Close() { s.srv.Close() }
+
+// TemplateID returns the id of the agency's first template of type t, or 0 when there is none.
+func (s *Server) TemplateID(t loyalty.CardType) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, tm := range s.st.agency.templates.list() {
+		if tm.Type == t {
+			return tm.ID
+		}
+	}
+	return 0
+}
+
+// AddCompany creates a sub-account of the agency directly (as Companies.Create would) and
+// returns its id and API key.
+func (s *Server) AddCompany(name string) (id int, apiKey string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	co := s.st.addCompany(name, 1, "month")
+	return co.ID, co.APIKey
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// hooks are the test controls: faults to inject and requests received, per route.
+type hooks struct {
+	mu     sync.Mutex
+	faults map[string][]*Fault
+	counts map[string]int
+	total  int
+}
+
+// Fault is a misbehaviour to inject into the answers of one route.
+type Fault struct {
+	// Latency delays the answer.
+	Latency time.Duration
+	// Status answers with this status and the API's error body instead of handling the
+	// request (nothing is applied). With 429 or 503, RetryAfter is sent as Retry-After.
+	Status     int
+	RetryAfter int
+	// DropBefore closes the connection once the request is read, before handling it: the
+	// request is not applied.
+	DropBefore bool
+	// DropAfter handles the request, then closes the connection without answering: the
+	// request is applied and its answer lost.
+	DropAfter bool
+	// MalformedJSON handles the request, then answers with a body that is not valid JSON.
+	MalformedJSON bool
+	// Times is how many requests the fault affects; 0 means all of them until ClearFaults.
+	Times int
+}
+
+// InjectFault makes route misbehave. route is a method and path pattern as the API's
+// description writes it, such as "POST /api/v2/cards/{id}/add-stamp". Faults on one route
+// apply in the order injected.
+func (s *Server) InjectFault(route string, f Fault) {
+	s.hooks.mu.Lock()
+	defer s.hooks.mu.Unlock()
+	s.hooks.faults[route] = append(s.hooks.faults[route], &f)
+}
+
+// ClearFaults removes every injected fault.
+func (s *Server) ClearFaults() {
+	s.hooks.mu.Lock()
+	defer s.hooks.mu.Unlock()
+	s.hooks.faults = map[string][]*Fault{}
+}
+
+// Requests returns how many requests route received (see InjectFault for the form), faulted
+// and refused ones included. Unknown paths count under "unknown".
+func (s *Server) Requests(route string) int {
+	s.hooks.mu.Lock()
+	defer s.hooks.mu.Unlock()
+	return s.hooks.counts[route]
+}
+
+// TotalRequests returns how many requests the server received.
+func (s *Server) TotalRequests() int {
+	s.hooks.mu.Lock()
+	defer s.hooks.mu.Unlock()
+	return s.hooks.total
+}
+
+// received counts a request and takes the fault that applies to it, if any.
+func (h *hooks) received(route string) *Fault {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.counts[route]++
+	h.total++
+	queue := h.faults[route]
+	if len(queue) == 0 {
+		return nil
+	}
+	f := queue[0]
+	if f.Times > 0 {
+		f.Times--
+		if f.Times == 0 {
+			h.faults[route] = queue[1:]
+		}
+	}
+	copied := *f
+	return &copied
+}
+
+// route is how a handler sees a request: its tenant, body and path values.
+type route struct {
+	pattern string
+	app     bool // marketplace: X-App-Token, no envelope
+	handle  func(s *state, rq *request) (any, *apiError)
+}
+
+var _ http.Handler = (*http.ServeMux)(nil)

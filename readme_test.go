@@ -1,0 +1,55 @@
+package loyalty
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestReadmeSnippetsAreTested checks that every README code block marked
+// "<!-- tested: ExampleName -->" appears, line for line, in that Example function, which the
+// tests run with its Output. So the README's code cannot drift from code that works.
+func TestReadmeSnippetsAreTested(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile("README.md")
+	require.NoError(t, err)
+	marked := regexp.MustCompile("<!-- tested: ([\\w.]+) -->\n```go\n((?s:.*?))```")
+	matches := marked.FindAllStringSubmatch(string(readme), -1)
+	require.GreaterOrEqual(t, len(matches), 4)
+	for _, m := range matches {
+		name, snippet := m[1], m[2]
+		file := "example_test.go"
+		if pkg, fn, ok := strings.Cut(name, "."); ok {
+			file, name = filepath.Join(pkg, "example_test.go"), fn
+		}
+		body := exampleBody(t, file, name)
+		assert.Contains(t, normalize(body), normalize(snippet), "README snippet for %s is not in %s", name, file)
+	}
+}
+
+// exampleBody returns the source of func name in file.
+func exampleBody(t *testing.T, file, name string) string {
+	t.Helper()
+	src, err := os.ReadFile(file)
+	require.NoError(t, err)
+	start := strings.Index(string(src), "\nfunc "+name+"() {\n")
+	require.GreaterOrEqual(t, start, 0, "no func %s in %s", name, file)
+	end := strings.Index(string(src)[start:], "\n}\n")
+	return string(src)[start : start+end]
+}
+
+// normalize drops indentation and blank lines, which differ between a README and a function.
+func normalize(s string) string {
+	var out []string
+	for _, line := range strings.Split(s, "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out, "\n")
+}
