@@ -559,6 +559,9 @@ func (c *Client) decode(r *call, resp *http.Response, data []byte, out *Response
 		out.ResponseID = e.ResponseID
 		return e
 	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil // 204, or an empty 200: nothing to decode, nothing wrong
+	}
 	var env envelope
 	var err error
 	if r.app {

@@ -209,3 +209,12 @@ func TestLogsSayWhatHappenedWithoutSecrets(t *testing.T) {
 	assert.NotContains(t, out, testKey)
 	assert.NotContains(t, strings.ToLower(out), "x-api-key")
 }
+
+func TestEmptySuccessBodyIsFine(t *testing.T) {
+	t.Parallel()
+	c, ts := setup(t)
+	ts.handle("DELETE /api/v2/cards/{id}", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	resp, err := c.Cards.Delete(context.Background(), "1-2-3")
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusNoContent, resp.StatusCode)
+}

@@ -93,6 +93,15 @@ func (s *Server) serve(rt route) http.HandlerFunc {
 			dropConnection(w)
 			return
 		}
+		key := r.Header.Get("X-API-Key")
+		if rt.app {
+			key = r.Header.Get("X-App-Token")
+		}
+		if s.hooks.limited(key, time.Now()) {
+			w.Header().Set("Retry-After", "1")
+			s.writeError(w, rt.app, fail(http.StatusTooManyRequests, "Too many requests"))
+			return
+		}
 		if f != nil && f.Status != 0 {
 			if f.Status == http.StatusTooManyRequests || f.Status == http.StatusServiceUnavailable {
 				w.Header().Set("Retry-After", strconv.Itoa(f.RetryAfter))

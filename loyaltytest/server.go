@@ -50,12 +50,20 @@ type Option func(*settings)
 type settings struct {
 	templates []Template
 	now       func() time.Time
+	rateLimit int
 }
 
 // WithTemplates replaces the default templates (DefaultTemplates) of the agency and of every
 // company created later.
 func WithTemplates(templates ...Template) Option {
 	return func(s *settings) { s.templates = append([]Template(nil), templates...) }
+}
+
+// WithRateLimit makes the server answer 429 (with Retry-After: 1) to a key that sends more
+// than perSecond requests within a second, as the live API is believed to at about 10. Off by
+// default, so that tests do not depend on timing.
+func WithRateLimit(perSecond int) Option {
+	return func(s *settings) { s.rateLimit = perSecond }
 }
 
 // WithClock makes the server read the time from now, for tests that check dates.
@@ -76,6 +84,8 @@ func NewServer(opts ...Option) *Server {
 	s.st = newState(set, s.APIKey)
 	s.hooks.faults = map[string][]*Fault{}
 	s.hooks.counts = map[string]int{}
+	s.hooks.limit = set.rateLimit
+	s.hooks.windows = map[string]*window{}
 	s.srv = httptest.NewServer(s.routes())
 	s.URL = s.srv.URL
 	client, err := s.NewClient()
@@ -128,10 +138,34 @@ func randomHex(n int) string {
 
 // hooks are the test controls: faults to inject and requests received, per route.
 type hooks struct {
-	mu     sync.Mutex
-	faults map[string][]*Fault
-	counts map[string]int
-	total  int
+	mu      sync.Mutex
+	faults  map[string][]*Fault
+	counts  map[string]int
+	total   int
+	limit   int
+	windows map[string]*window
+}
+
+// window counts one key's requests in the current second, for WithRateLimit.
+type window struct {
+	second int64
+	n      int
+}
+
+// limited reports whether key has used up this second's requests.
+func (h *hooks) limited(key string, now time.Time) bool {
+	if h.limit <= 0 {
+		return false
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	w := h.windows[key]
+	if w == nil || w.second != now.Unix() {
+		w = &window{second: now.Unix()}
+		h.windows[key] = w
+	}
+	w.n++
+	return w.n > h.limit
 }
 
 // Fault is a misbehaviour to inject into the answers of one route.

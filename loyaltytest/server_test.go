@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -682,4 +683,23 @@ func replaceParams(path, id string) string {
 		out.WriteByte(path[i])
 	}
 	return out.String()
+}
+
+func TestRateLimit(t *testing.T) {
+	t.Parallel()
+	srv, _ := start(t, WithRateLimit(3))
+	c, err := srv.NewClient(loyalty.WithRetryMax(0))
+	require.NoError(t, err)
+	var limited int
+	for range 10 {
+		_, _, err := c.Profile.Get(context.Background())
+		var apiErr *loyalty.APIError
+		if errors.As(err, &apiErr) {
+			assert.Equal(t, http.StatusTooManyRequests, apiErr.StatusCode)
+			assert.Equal(t, time.Second, apiErr.RetryAfter)
+			limited++
+		}
+	}
+	// Ten calls cannot all fit in one second's three; a second boundary may let a few more by.
+	assert.GreaterOrEqual(t, limited, 4)
 }
