@@ -26,12 +26,18 @@ func benchServer(b *testing.B) *httptest.Server {
 	return srv
 }
 
-func BenchmarkGetCardSDK(b *testing.B) {
-	srv := benchServer(b)
-	c, err := NewClient(testKey, WithBaseURL(srv.URL))
+// benchClient is a client of benchServer.
+func benchClient(b *testing.B) *Client {
+	b.Helper()
+	c, err := NewClient(testKey, WithBaseURL(benchServer(b).URL))
 	if err != nil {
 		b.Fatal(err)
 	}
+	return c
+}
+
+func BenchmarkGetCardSDK(b *testing.B) {
+	c := benchClient(b)
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -134,11 +140,7 @@ func BenchmarkActionCheckCached(b *testing.B) {
 }
 
 func BenchmarkActionAddStampsChecked(b *testing.B) {
-	srv := benchServer(b)
-	c, err := NewClient(testKey, WithBaseURL(srv.URL))
-	if err != nil {
-		b.Fatal(err)
-	}
+	c := benchClient(b)
 	c.cardTypes.put("638920-251-210", CardTypeStamp)
 	ctx := context.Background()
 	b.ReportAllocs()
@@ -150,11 +152,7 @@ func BenchmarkActionAddStampsChecked(b *testing.B) {
 }
 
 func BenchmarkActionAddStampsBarePOST(b *testing.B) {
-	srv := benchServer(b)
-	c, err := NewClient(testKey, WithBaseURL(srv.URL))
-	if err != nil {
-		b.Fatal(err)
-	}
+	c := benchClient(b)
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
