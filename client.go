@@ -485,6 +485,12 @@ func (c *Client) do(ctx context.Context, r *call) (*Response, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("loyalty: %s %s: not sent: %w", r.method, r.fullPath(), err)
 	}
+	if r.app && c.appToken == "" {
+		return nil, invalid("appToken", "the marketplace needs an app token (NewAppClient or WithAppToken)")
+	}
+	if !r.app && c.apiKey == "" {
+		return nil, invalid("apiKey", "this client has only an app token; it can call the marketplace only")
+	}
 	u := c.base + apiPrefix + r.path
 	if r.query != nil {
 		v, err := query.Values(r.query)
@@ -494,12 +500,6 @@ func (c *Client) do(ctx context.Context, r *call) (*Response, error) {
 		if len(v) > 0 {
 			u += "?" + v.Encode()
 		}
-	}
-	if r.app && c.appToken == "" {
-		return nil, invalid("appToken", "the marketplace needs an app token (NewAppClient or WithAppToken)")
-	}
-	if !r.app && c.apiKey == "" {
-		return nil, invalid("apiKey", "this client has only an app token; it can call the marketplace only")
 	}
 	var body any
 	if r.body != nil {
@@ -537,11 +537,14 @@ func (c *Client) do(ctx context.Context, r *call) (*Response, error) {
 
 	out := &Response{Response: resp, Attempts: st.attempts}
 	buf, err := readBody(resp.Body)
+	bodyLost := err != nil
 	if err == nil {
 		err = c.decode(r, resp, buf.Bytes(), out)
 		buf.release()
 	}
-	if err != nil && r.class == retryUnsafe && errors.Is(err, ErrServerError) {
+	// A state change answered 5xx, or whose answer was cut off before a refusal could be read,
+	// may have been applied: say so rather than invite a second accrual.
+	if err != nil && r.class == retryUnsafe && (errors.Is(err, ErrServerError) || bodyLost && resp.StatusCode < 400) {
 		err = &OutcomeUnknownError{Method: r.method, Path: r.fullPath(), Attempts: st.attempts, Err: err}
 	}
 	c.log(ctx, r, resp.StatusCode, st.attempts, start, err)
@@ -598,7 +601,7 @@ func (c *Client) transportError(ctx context.Context, r *call, st *callState, err
 	if errors.As(err, &ue) {
 		err = ue.Err // its text repeats the full URL, query string included
 	}
-	if st.attempts > 0 && r.class == retryUnsafe && !notSent(err) {
+	if st.mayHaveActed && r.class == retryUnsafe && !notSent(err) {
 		return &OutcomeUnknownError{Method: r.method, Path: r.fullPath(), Attempts: st.attempts, Err: err}
 	}
 	if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
@@ -670,8 +673,6 @@ func (b *bodyBuffer) release() {
 	}
 }
 
-// readBody reads a whole body, refusing one over maxResponseBytes. The caller releases the
-// buffer once it no longer uses its bytes.
 // drainAndClose reads what is left of a body (up to a bound) so its connection goes back to
 // the pool.
 func drainAndClose(body io.ReadCloser) {

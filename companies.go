@@ -165,10 +165,10 @@ func (s *CompaniesService) Create(ctx context.Context, req *CompanyCreateRequest
 	if req == nil {
 		return nil, nil, invalid("request", "must not be nil")
 	}
-	for name, v := range map[string]string{"name": req.Name, "email": req.Email, "phone": req.Phone,
-		"country": req.Country, "userName": req.UserName, "userSurname": req.UserSurname} {
-		if v == "" {
-			return nil, nil, invalid(name, "must not be empty")
+	for _, f := range [...]struct{ name, v string }{{"name", req.Name}, {"email", req.Email}, {"phone", req.Phone},
+		{"country", req.Country}, {"userName", req.UserName}, {"userSurname", req.UserSurname}} {
+		if f.v == "" {
+			return nil, nil, invalid(f.name, "must not be empty")
 		}
 	}
 	switch n := len([]rune(req.Password.Reveal())); {

@@ -166,6 +166,7 @@ func (e *OutcomeUnknownError) Is(target error) bool { return target == ErrOutcom
 func (e *OutcomeUnknownError) Unwrap() error { return e.Err }
 
 // DecodeError reports a success answer whose body could not be read as the documented JSON.
+// The request itself succeeded: for a card action, the action was applied.
 type DecodeError struct {
 	// What names what was being decoded, such as "loyalty.Card".
 	What       string

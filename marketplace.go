@@ -124,13 +124,14 @@ func (s *MarketplaceService) Accrue(ctx context.Context, req *AccrueRequest) (*T
 			return nil, nil, invalid(fmt.Sprintf("check.selections[%d].totalPrice", i), "must not be negative")
 		}
 	}
-	if req.Check.Selections == nil {
-		req.Check.Selections = []Selection{} // required: sent as [] rather than null
-	}
 	if req.TransactionID == "" {
 		req.TransactionID = NewTransactionID()
 	}
-	return fetch[Transaction](ctx, s.client, call{method: "POST", path: "marketplace/accrue", body: req, app: true, class: retryKeyed})
+	body := *req // the caller's request keeps what they set, but for the id written back
+	if body.Check.Selections == nil {
+		body.Check.Selections = []Selection{} // required: sent as [] rather than null
+	}
+	return fetch[Transaction](ctx, s.client, call{method: "POST", path: "marketplace/accrue", body: &body, app: true, class: retryKeyed})
 }
 
 // Reverse reverses an accrual.

@@ -166,6 +166,15 @@ func ActionAppliesTo(a Action, t CardType) bool {
 	return a.valid() && t.Known() && rules[a][t].allowed
 }
 
+// ActionCondition reports whether action a applies to cards of type t and, when it does, on
+// what condition (Always, or a template mechanics or membership limit). No client needed.
+func ActionCondition(a Action, t CardType) (cond Condition, ok bool) {
+	if !ActionAppliesTo(a, t) {
+		return Always, false
+	}
+	return rules[a][t].cond, true
+}
+
 // CardTypes returns the card types the action applies to.
 func (a Action) CardTypes() []CardType {
 	var out []CardType
@@ -462,8 +471,8 @@ func (s *CardsService) act(ctx context.Context, id string, a Action, argErr erro
 		if err := positivePurchaseSum(opts.PurchaseSum); err != nil {
 			return nil, nil, err
 		}
-		if opts.Card != nil && opts.Card.ID != id {
-			return nil, nil, invalid("options.card", "is card "+opts.Card.ID+", not "+id)
+		if err := opts.consistent(id); err != nil {
+			return nil, nil, err
 		}
 	}
 	t, resp, err := s.check(ctx, id, a, opts)
@@ -475,6 +484,30 @@ func (s *CardsService) act(ctx context.Context, id string, a Action, argErr erro
 		return nil, resp, serverRefusal(err, a, id, t)
 	}
 	return card, resp, nil
+}
+
+// consistent refuses hints that describe another card: a wrong card or template would make
+// the check refuse an action the card accepts, or accept one it refuses.
+func (o *ActionOptions) consistent(id string) error {
+	c, tm := o.Card, o.Template
+	switch {
+	case c != nil && c.ID != id:
+		return invalid("options.card", "is card "+c.ID+", not "+id)
+	case c != nil && o.CardType.Known() && c.Type.Known() && o.CardType != c.Type:
+		return invalid("options.cardType", "is "+o.CardType.String()+", but the card is "+c.Type.String())
+	case tm == nil:
+		return nil
+	case c != nil && c.TemplateID != 0 && tm.ID != 0 && c.TemplateID != tm.ID:
+		return invalid("options.template", fmt.Sprintf("is template %d, but the card was issued from %d", tm.ID, c.TemplateID))
+	}
+	known := o.CardType
+	if c != nil && c.Type.Known() {
+		known = c.Type
+	}
+	if known.Known() && tm.Type.Known() && known != tm.Type {
+		return invalid("options.template", "issues "+tm.Type.String()+" cards, not "+known.String())
+	}
+	return nil
 }
 
 func positivePurchaseSum(v float64) error {

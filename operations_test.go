@@ -348,7 +348,7 @@ func TestMechanicsRefineTheCheck(t *testing.T) {
 	tmpl := func(typ string) *Template {
 		m := &TemplateMechanics{}
 		m.Program.Type = typ
-		return &Template{ID: 9, Type: CardTypeReward, Mechanics: m}
+		return &Template{ID: 9, Mechanics: m}
 	}
 	tests := []struct {
 		name    string
@@ -374,7 +374,13 @@ func TestMechanicsRefineTheCheck(t *testing.T) {
 			t.Parallel()
 			c, ts := setup(t)
 			ts.reply("POST /api/v2/cards/{id}/{action}", http.StatusOK, "card.json")
-			_, _, err := actionCases[tt.action].call(context.Background(), c.Cards, "9-9-9", &ActionOptions{CardType: tt.ct, Template: tt.tmpl})
+			tmpl := tt.tmpl
+			if tmpl != nil {
+				copied := *tmpl
+				copied.Type = tt.ct // the card's own template
+				tmpl = &copied
+			}
+			_, _, err := actionCases[tt.action].call(context.Background(), c.Cards, "9-9-9", &ActionOptions{CardType: tt.ct, Template: tmpl})
 			if tt.allowed {
 				require.NoError(t, err)
 				assert.Len(t, ts.requests(), 1)
@@ -545,4 +551,49 @@ func TestReadmeShowsTheActionTable(t *testing.T) {
 		fmt.Fprintf(&b, "| `%s` | `%s` | %s |\n", actionCases[a].method, a, strings.Join(cells, ", "))
 	}
 	assert.True(t, strings.Contains(string(readme), b.String()), "README.md's action table must read:\n%s", b.String())
+}
+
+func TestTypeCacheKeepsCardsInUse(t *testing.T) {
+	t.Parallel()
+	c := newTypeCache(10) // generations of 5
+	c.put("regular", CardTypeStamp)
+	for i := range 100 {
+		c.put(fmt.Sprint("walk-in-", i), CardTypeCoupon)
+		require.Equal(t, CardTypeStamp, c.get("regular"), "a card looked up every few sales is never dropped (after %d others)", i)
+	}
+	assert.LessOrEqual(t, c.len(), 10)
+}
+
+func TestActionHintsMustDescribeTheCard(t *testing.T) {
+	t.Parallel()
+	c, ts := setup(t)
+	ctx := context.Background()
+	stampCard := &Card{ID: "1-1-1", Type: CardTypeStamp, TemplateID: 7}
+	for name, opts := range map[string]*ActionOptions{
+		"another card":              {Card: &Card{ID: "2-2-2", Type: CardTypeStamp}},
+		"type contradicts the card": {Card: stampCard, CardType: CardTypeCoupon},
+		"another template":          {Card: stampCard, Template: &Template{ID: 8}},
+		"template of another type":  {CardType: CardTypeStamp, Template: &Template{ID: 7, Type: CardTypeReward}},
+	} {
+		_, _, err := c.Cards.AddStamps(ctx, "1-1-1", 1, opts)
+		assert.ErrorIs(t, err, ErrInvalidArgument, name)
+	}
+	assert.Empty(t, ts.requests())
+}
+
+func TestActionCondition(t *testing.T) {
+	t.Parallel()
+	cond, ok := ActionCondition(ActionAddVisits, CardTypeMembership)
+	assert.True(t, ok)
+	assert.Equal(t, WithoutMembershipLimits, cond)
+	cond, ok = ActionCondition(ActionAddStamps, CardTypeStamp)
+	assert.True(t, ok)
+	assert.Equal(t, Always, cond)
+	_, ok = ActionCondition(ActionAddStamps, CardTypeCoupon)
+	assert.False(t, ok)
+	for _, r := range ActionTable() {
+		cond, ok := ActionCondition(r.Action, r.CardType)
+		assert.True(t, ok)
+		assert.Equal(t, r.Condition, cond)
+	}
 }

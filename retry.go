@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"syscall"
 	"time"
@@ -50,6 +51,10 @@ type callState struct {
 	context.Context
 	class    retryClass
 	attempts int
+	// mayHaveActed is true while the latest attempt is in flight or ended ambiguously, and
+	// false once the policy has judged it refused or never sent (and so worth retrying).
+	// A call that stops during the wait before a retry has then sent nothing ambiguous.
+	mayHaveActed bool
 }
 
 type callStateKey struct{}
@@ -71,7 +76,8 @@ func stateOf(ctx context.Context) *callState {
 
 // countAttempt is retryablehttp's RequestLogHook, called before each attempt.
 func countAttempt(_ retryablehttp.Logger, req *http.Request, retry int) {
-	stateOf(req.Context()).attempts = retry + 1
+	st := stateOf(req.Context())
+	st.attempts, st.mayHaveActed = retry+1, true
 }
 
 type retryPolicy struct {
@@ -87,12 +93,19 @@ func (p *retryPolicy) checkRetry(ctx context.Context, resp *http.Response, err e
 	}
 	st := stateOf(ctx)
 	retry := p.decide(st.class, resp, err)
+	if retry && st.class == retryUnsafe {
+		st.mayHaveActed = false // unsafe requests are only retried when they were not applied
+	}
 	if retry && p.logger.Enabled(ctx, slog.LevelInfo) {
 		attrs := []slog.Attr{slog.Int("attempt", st.attempts)}
 		if resp != nil {
 			attrs = append(attrs, slog.String("method", resp.Request.Method),
 				slog.String("path", resp.Request.URL.Path), slog.Int("status", resp.StatusCode))
 		} else {
+			var ue *url.Error
+			if errors.As(err, &ue) {
+				err = ue.Err // its text repeats the URL, query string included
+			}
 			attrs = append(attrs, slog.String("error", err.Error()))
 		}
 		p.logger.LogAttrs(ctx, slog.LevelInfo, "loyalty retry", attrs...)

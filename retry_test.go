@@ -3,6 +3,7 @@ package loyalty
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net"
 	"net/http"
 	"sync/atomic"
@@ -318,4 +319,62 @@ func TestDoneContextSendsNothing(t *testing.T) {
 	assert.ErrorIs(t, err, context.Canceled)
 	assert.False(t, IsOutcomeUnknown(err), "nothing left the machine")
 	assert.Empty(t, ts.requests())
+}
+
+func TestPOSTStoppedWhileWaitingAfter429IsKnownNotApplied(t *testing.T) {
+	t.Parallel()
+	c, ts := setup(t, withRetryAfterUnit(time.Second), WithMaxRetryAfter(time.Hour))
+	h, calls := statusSequence(t, map[string]string{"Retry-After": "600"}, 429)
+	ts.handle("POST /api/v2/cards/{id}/add-stamp", h)
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		for calls.Load() == 0 {
+			time.Sleep(time.Millisecond)
+		}
+		time.Sleep(20 * time.Millisecond) // into the wait before the retry
+		cancel()
+	}()
+	_, err := c.do(ctx, &call{method: "POST", path: "cards/1/add-stamp", body: map[string]int{"stamps": 1}})
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.False(t, IsOutcomeUnknown(err), "the only request sent was refused with 429: %v", err)
+	assert.Equal(t, int32(1), calls.Load())
+}
+
+// cutOff answers 200 with a body shorter than its Content-Length, then drops the connection.
+func cutOff(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Length", "4096")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write([]byte(`{"code":200,"data":{"id":"1-2`))
+	http.NewResponseController(w).Flush()
+	if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+		_ = conn.Close()
+	}
+}
+
+func TestAnswerCutOffAfterSuccess(t *testing.T) {
+	t.Parallel()
+	c, ts := setup(t, WithRetryMax(0))
+	ts.handle("POST /api/v2/cards/{id}/add-stamp", cutOff)
+	ts.handle("GET /api/v2/cards/{id}", cutOff)
+
+	_, err := c.do(context.Background(), &call{method: "POST", path: "cards/1/add-stamp", body: map[string]int{"stamps": 1}})
+	require.Error(t, err)
+	assert.True(t, IsOutcomeUnknown(err), "a 200 whose body was lost: applied, answer lost: %v", err)
+
+	_, _, err = c.Cards.Get(context.Background(), "1")
+	require.Error(t, err)
+	assert.False(t, IsOutcomeUnknown(err), "a read changes nothing")
+}
+
+func TestRetryLogsLeaveTheQueryStringOut(t *testing.T) {
+	t.Parallel()
+	logs := &lockedBuffer{}
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	rt := &failingDial{fails: 1, next: http.DefaultTransport}
+	c, ts := setup(t, WithHTTPClient(&http.Client{Transport: rt}), WithLogger(logger))
+	ts.reply("GET /api/v2/cards", http.StatusOK, "cards-list.json")
+	_, _, err := c.Cards.List(context.Background(), &CardListOptions{CustomerEmail: "jane.private@example.com"})
+	require.NoError(t, err)
+	assert.Contains(t, logs.String(), "loyalty retry")
+	assert.NotContains(t, logs.String(), "jane.private")
 }

@@ -376,3 +376,26 @@ func TestMarketplaceRetryPolicy(t *testing.T) {
 	assert.True(t, p.decide(retryKeyed, nil, reset))
 	assert.False(t, p.decide(retryUnsafe, nil, reset))
 }
+
+func TestAccrueChangesOnlyTheTransactionIDOfTheRequest(t *testing.T) {
+	t.Parallel()
+	c, ts := setup(t, WithAppToken(testAppToken))
+	ts.reply("POST /api/v2/marketplace/accrue", http.StatusOK, "transaction.json")
+	req := &AccrueRequest{SerialNumber: "1-2-3", Check: Check{Amount: 100}}
+	_, _, err := c.Marketplace.Accrue(context.Background(), req)
+	require.NoError(t, err)
+	assert.Nil(t, req.Check.Selections, "left as the caller set it")
+	assert.NotEmpty(t, req.TransactionID, "written back, as documented")
+	assert.Contains(t, string(ts.only().Body), `"selections":[]`)
+}
+
+func TestCompanyCreateNamesTheFirstMissingField(t *testing.T) {
+	t.Parallel()
+	c, _ := setup(t)
+	for range 20 {
+		_, _, err := c.Companies.Create(context.Background(), &CompanyCreateRequest{})
+		var argErr *ArgumentError
+		require.ErrorAs(t, err, &argErr)
+		assert.Equal(t, "name", argErr.Name)
+	}
+}

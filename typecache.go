@@ -30,14 +30,18 @@ func (c *typeCache) get(id string) CardType {
 	}
 	c.mu.RLock()
 	t, ok := c.young[id]
-	if !ok {
-		t, ok = c.old[id]
-	}
 	c.mu.RUnlock()
-	if ok && t.Known() {
+	if ok {
 		return t
 	}
-	return CardTypeUnknown
+	c.mu.RLock()
+	t, ok = c.old[id]
+	c.mu.RUnlock()
+	if !ok {
+		return CardTypeUnknown
+	}
+	c.put(id, t) // promote: a card in use survives the next rotation
+	return t
 }
 
 // put remembers the type of card id; unknown types are not kept.
@@ -53,6 +57,10 @@ func (c *typeCache) put(id string, t CardType) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if _, ok := c.young[id]; ok {
+		c.young[id] = t
+		return
+	}
 	if len(c.young) >= c.half {
 		c.old, c.young = c.young, make(map[string]CardType, c.half)
 	}
