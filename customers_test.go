@@ -34,10 +34,7 @@ func TestCustomersList(t *testing.T) {
 // offset was parsed.
 func normalizeCustomer(c Customer) Customer {
 	c.CreatedAt.Time = c.CreatedAt.UTC()
-	c.UpdatedAt.Time = c.UpdatedAt.Time.UTC()
-	if c.UpdatedAt.Time.Equal(time.Time{}) {
-		c.UpdatedAt.Time = time.Time{}
-	}
+	c.UpdatedAt.Time = c.UpdatedAt.UTC()
 	return c
 }
 

@@ -297,7 +297,7 @@ func endpoints() []endpoint {
 		tc := actionCases[a]
 		ct := a.CardTypes()[0]
 		for _, t := range a.CardTypes() {
-			if rules[a][t].cond == Always {
+			if cond, _ := ActionCondition(a, t); cond == Always {
 				ct = t
 				break
 			}
@@ -360,10 +360,13 @@ func TestEveryEndpoint(t *testing.T) {
 				assert.Equal(t, testKey, got.Header.Get("X-API-Key"))
 				assert.Empty(t, got.Header.Get("X-App-Token"))
 			}
-			if op := s.operation(ep.method, ep.path); op != nil {
-				assert.Empty(t, s.checkQuery(op, got.RawQuery), "query against the description")
-				assert.Empty(t, s.checkBody(op, got.Body), "body against the description")
+			op := s.operation(ep.method, ep.path)
+			if ep.path == "/api/v2/companies/{id}/change-tariff" {
+				return // from the docs page only: no description to check against
 			}
+			require.NotNil(t, op, "the description has no %s %s", ep.method, ep.path)
+			assert.Empty(t, s.checkQuery(op, got.RawQuery), "query against the description")
+			assert.Empty(t, s.checkBody(op, got.Body), "body against the description")
 		})
 	}
 }

@@ -540,7 +540,7 @@ func TestReadmeShowsTheActionTable(t *testing.T) {
 		var cells []string
 		for _, ct := range a.CardTypes() {
 			cell := ct.String()
-			if cond := rules[a][ct].cond; cond != Always {
+			if cond, _ := ActionCondition(a, ct); cond != Always {
 				cell += " (" + cond.String() + ")"
 			}
 			cells = append(cells, cell)

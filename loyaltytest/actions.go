@@ -44,26 +44,20 @@ func quantity(name string, f *float64, integer bool) (float64, *apiError) {
 // applies reports whether the action fits the card: its type, its template's mechanics, and
 // its membership tier's limits, as the product docs say.
 func applies(a loyalty.Action, c *card) bool {
-	t := c.tmpl.Type
-	if !loyalty.ActionAppliesTo(a, t) {
+	cond, ok := loyalty.ActionCondition(a, c.tmpl.Type)
+	switch {
+	case !ok:
 		return false
-	}
-	for _, r := range loyalty.ActionTable() {
-		if r.Action != a || r.CardType != t {
-			continue
-		}
-		switch r.Condition {
-		case loyalty.WithVisitMechanics:
-			return c.tmpl.Mechanics == loyalty.MechanicsVisits
-		case loyalty.WithSpendMechanics:
-			return c.tmpl.Mechanics == loyalty.MechanicsSpend
-		case loyalty.WithPointsMechanics:
-			return c.tmpl.Mechanics == loyalty.MechanicsPoints
-		case loyalty.WithoutMembershipLimits, loyalty.WithMembershipLimits:
-			mt := c.tmpl.membershipTier(c.tierID)
-			limited := mt != nil && mt.VisitLimit > 0
-			return limited == (r.Condition == loyalty.WithMembershipLimits)
-		}
+	case cond == loyalty.WithVisitMechanics:
+		return c.tmpl.Mechanics == loyalty.MechanicsVisits
+	case cond == loyalty.WithSpendMechanics:
+		return c.tmpl.Mechanics == loyalty.MechanicsSpend
+	case cond == loyalty.WithPointsMechanics:
+		return c.tmpl.Mechanics == loyalty.MechanicsPoints
+	case cond == loyalty.WithoutMembershipLimits, cond == loyalty.WithMembershipLimits:
+		mt := c.tmpl.membershipTier(c.tierID)
+		limited := mt != nil && mt.VisitLimit > 0
+		return limited == (cond == loyalty.WithMembershipLimits)
 	}
 	return true
 }

@@ -16,7 +16,14 @@ import (
 	loyalty "github.com/loyaltycards/loyalty-go"
 )
 
-// request is what a handler sees.
+// route is one endpoint of the fake: its pattern, how it authenticates, and its handler.
+type route struct {
+	pattern string
+	app     bool // marketplace: X-App-Token, no envelope
+	handle  func(s *state, rq *request) (any, *apiError)
+}
+
+// request is what a handler sees: the request, its body, its tenant and its query.
 type request struct {
 	*http.Request
 	body  []byte

@@ -19,7 +19,6 @@ package loyaltytest
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"net/http"
 	"net/http/httptest"
 	"sync"
 	"time"
@@ -239,12 +238,3 @@ func (h *hooks) received(route string) *Fault {
 	copied := *f
 	return &copied
 }
-
-// route is how a handler sees a request: its tenant, body and path values.
-type route struct {
-	pattern string
-	app     bool // marketplace: X-App-Token, no envelope
-	handle  func(s *state, rq *request) (any, *apiError)
-}
-
-var _ http.Handler = (*http.ServeMux)(nil)
