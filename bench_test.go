@@ -12,7 +12,7 @@ import (
 )
 
 // The SDK's Get against the same call written by hand with net/http and encoding/json. The
-// target (issue 2): at most 1.10x the bare time and 15 more allocations per call. Compare with
+// target: at most 1.10x the bare time and 15 more allocations per call. Compare with
 // go test -run '^$' -bench 'GetCard' -benchmem.
 
 func benchServer(b *testing.B) *httptest.Server {
@@ -121,7 +121,7 @@ func BenchmarkConcurrentGetsConnections(b *testing.B) {
 }
 
 // The action check on a card whose type is cached, alone and as part of a full action,
-// against the same POST sent without it. The target (issue 3): a few hundred nanoseconds
+// against the same POST sent without it. The target: a few hundred nanoseconds
 // and no allocation per call.
 
 func BenchmarkActionCheckCached(b *testing.B) {

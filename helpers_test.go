@@ -18,8 +18,8 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// testKey is the API key every test client sends. A test in secrets_test.go checks that it
-// never shows up in an error or a log line.
+// testKey is the API key every test client sends. newTestClient checks that it never shows
+// up in a log line, and every error a request returns is logged.
 const testKey = "sk_test_4f9a27c1e8b3d6"
 
 // basePath is where the test server mounts the API, so that a request built from an absolute

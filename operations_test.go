@@ -84,7 +84,7 @@ var actionCases = map[Action]actionCase{
 	}, `{"expiresAt":"2030-01-31T18:00:00+00:00"}`, false},
 }
 
-// want is the reference table (REFERENCE.md, from the product docs), written out by hand so
+// want is the card-type table of the API's product docs, written out by hand so
 // that a slip in the code's table shows up here.
 var want = map[Action]map[CardType]Condition{
 	ActionAddAmount:         {CardTypeCashback: Always},
