@@ -1,6 +1,8 @@
 package loyalty
 
 import (
+	"github.com/loyaltycards/loyalty-go/internal/transport"
+
 	"context"
 	"encoding/json"
 	"fmt"
@@ -50,7 +52,7 @@ func BenchmarkGetCardSDK(b *testing.B) {
 
 func BenchmarkGetCardBare(b *testing.B) {
 	srv := benchServer(b)
-	hc := &http.Client{Transport: newTransport(), Timeout: 30 * time.Second}
+	hc := &http.Client{Transport: pooledTransport(), Timeout: 30 * time.Second}
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -115,7 +117,7 @@ func BenchmarkConcurrentGetsConnections(b *testing.B) {
 		wg.Wait()
 		rounds++
 		total += conns.Load()
-		c.http.HTTPClient.Transport.(poolGuard).rt.(*http.Transport).CloseIdleConnections()
+		c.CloseIdleConnections()
 	}
 	b.ReportMetric(float64(total)/float64(rounds), "conns/round")
 }
@@ -161,4 +163,13 @@ func BenchmarkActionAddStampsBarePOST(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// pooledTransport is what a careful hand-written client would use: net/http's default
+// transport with as many idle connections per host as the SDK keeps.
+func pooledTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 4 * transport.DefaultIdleConnsPerHost
+	t.MaxIdleConnsPerHost = transport.DefaultIdleConnsPerHost
+	return t
 }

@@ -1,6 +1,8 @@
 package loyalty
 
 import (
+	"github.com/loyaltycards/loyalty-go/internal/transport"
+
 	"context"
 	"fmt"
 	"log/slog"
@@ -163,7 +165,7 @@ func TestResponseOverTheCapIsAnError(t *testing.T) {
 	ts.handle("GET /api/v2/cards/{id}", func(w http.ResponseWriter, r *http.Request) {
 		chunk := []byte(strings.Repeat(" ", 1<<20))
 		_, _ = w.Write([]byte(`{"data":`))
-		for range maxResponseBytes>>20 + 1 {
+		for range transport.DefaultMaxBody>>20 + 1 {
 			if _, err := w.Write(chunk); err != nil {
 				return
 			}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"iter"
 	"log/slog"
-	"strconv"
 )
 
 // CompaniesService manages an agency's sub-accounts (companies). To act as a company, get a
@@ -233,12 +232,4 @@ func (s *CompaniesService) ChangeTariff(ctx context.Context, id int, req *Change
 		return nil, nil, invalid("tariffPeriod", "must be one of trial, month, two_months, quarter, six_months, nine_months, year")
 	}
 	return fetch[Company](ctx, s.client, call{method: "POST", path: "companies/" + p + changeTariffPath, body: req})
-}
-
-// intSegment validates a numeric id path parameter.
-func intSegment(name string, v int) (string, error) {
-	if v <= 0 {
-		return "", invalid(name, "must be a positive id")
-	}
-	return strconv.Itoa(v), nil
 }

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/loyaltycards/loyalty-go/internal/transport"
 )
 
 // Sentinel errors for the common outcomes. Test for them with errors.Is; reach the details
@@ -37,7 +39,7 @@ var (
 	// may not have been applied.
 	ErrOutcomeUnknown = errors.New("loyalty: outcome unknown")
 	// ErrResponseTooLarge is returned when a response body exceeds the client's size cap.
-	ErrResponseTooLarge = errors.New("loyalty: response body too large")
+	ErrResponseTooLarge = transport.ErrBodyTooLarge
 )
 
 // maxErrorBody bounds how much of an unexpected error body an *APIError keeps.
@@ -165,6 +167,46 @@ func (e *OutcomeUnknownError) Is(target error) bool { return target == ErrOutcom
 // Unwrap gives the underlying failure, so errors.As reaches an *APIError inside.
 func (e *OutcomeUnknownError) Unwrap() error { return e.Err }
 
+// RedirectError is an answer with a 3xx status. The client never follows a redirect: the API
+// key must not travel to another host, and a POST must not silently become a GET. A redirect
+// usually means the base URL is wrong (http instead of https, a missing path, a proxy). It is
+// never retried. To a POST or PATCH it comes inside an *OutcomeUnknownError when the status
+// (303) says the server acted.
+type RedirectError struct {
+	StatusCode int
+	// Location is where the server pointed, without its query string.
+	Location string
+	Method   string
+	Path     string
+	Attempts int
+}
+
+// Error names the request, the status and where it pointed.
+func (e *RedirectError) Error() string {
+	return fmt.Sprintf("loyalty: %s %s: %d redirect to %q not followed (check the base URL)", e.Method, e.Path, e.StatusCode, e.Location)
+}
+
+// RequestError is a request that got no usable answer: the connection failed, the attempt
+// timed out, the context ended, or the answer's body could not be read. For a POST or PATCH
+// whose effect is unknown the error is an *OutcomeUnknownError instead.
+type RequestError struct {
+	Method string
+	Path   string
+	// Attempts counts the requests sent, retries included; 0 when none left the client.
+	Attempts int
+	// StatusCode is the status of an answer whose body was then lost, or 0.
+	StatusCode int
+	Err        error
+}
+
+// Error names the request and the failure.
+func (e *RequestError) Error() string {
+	return fmt.Sprintf("loyalty: %s %s: %v", e.Method, e.Path, e.Err)
+}
+
+// Unwrap gives the failure, such as context.DeadlineExceeded or a *net.OpError.
+func (e *RequestError) Unwrap() error { return e.Err }
+
 // DecodeError reports a success answer whose body could not be read as the documented JSON.
 // The request itself succeeded: for a card action, the action was applied.
 type DecodeError struct {
@@ -205,7 +247,7 @@ type errorBody struct {
 // newAPIError builds the error for a status >= 400 from whatever body came with it.
 func newAPIError(resp *http.Response, body []byte, method, path string) *APIError {
 	e := &APIError{StatusCode: resp.StatusCode, Method: method, Path: path}
-	if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
+	if d, ok := transport.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
 		e.RetryAfter = d
 	}
 	var eb errorBody

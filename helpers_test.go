@@ -71,15 +71,10 @@ func newTestClient(t *testing.T, baseURL string, opts ...Option) *Client {
 		assert.NotContains(t, logs.String(), testKey, "the API key leaked into a log line")
 	})
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	all := append([]Option{WithBaseURL(baseURL), WithRetryWait(0, 0), withRetryAfterUnit(time.Millisecond), WithLogger(logger)}, opts...)
+	all := append([]Option{WithBaseURL(baseURL), WithRetryWait(0, 0), WithRetryAfterScale(0.001), WithLogger(logger)}, opts...)
 	c, err := NewClient(testKey, all...)
 	require.NoError(t, err)
 	return c
-}
-
-// withRetryAfterUnit makes one second of Retry-After last d, so retry tests do not sleep.
-func withRetryAfterUnit(d time.Duration) Option {
-	return func(c *config) error { c.retryAfterUnit = d; return nil }
 }
 
 // lockedBuffer is a bytes.Buffer safe for the concurrent writes of a shared logger.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+
+	"github.com/loyaltycards/loyalty-go/internal/transport"
 )
 
 // MarketplaceService is the API of marketplace apps that merchants install. It authenticates
@@ -131,7 +133,7 @@ func (s *MarketplaceService) Accrue(ctx context.Context, req *AccrueRequest) (*T
 	if body.Check.Selections == nil {
 		body.Check.Selections = []Selection{} // required: sent as [] rather than null
 	}
-	return fetch[Transaction](ctx, s.client, call{method: "POST", path: "marketplace/accrue", body: &body, app: true, class: retryKeyed})
+	return fetch[Transaction](ctx, s.client, call{method: "POST", path: "marketplace/accrue", body: &body, app: true, class: transport.Keyed})
 }
 
 // Reverse reverses an accrual.
@@ -139,7 +141,7 @@ func (s *MarketplaceService) Reverse(ctx context.Context, req *ReverseRequest) (
 	if req == nil || req.TransactionID == "" {
 		return nil, nil, invalid("transactionId", "must not be empty")
 	}
-	return fetch[Transaction](ctx, s.client, call{method: "POST", path: "marketplace/reverse", body: req, app: true, class: retryKeyed})
+	return fetch[Transaction](ctx, s.client, call{method: "POST", path: "marketplace/reverse", body: req, app: true, class: transport.Keyed})
 }
 
 // ResolveCredentials resolves the named merchant credentials. It changes nothing, so it is
@@ -148,5 +150,5 @@ func (s *MarketplaceService) ResolveCredentials(ctx context.Context, req *Resolv
 	if req == nil || len(req.Names) == 0 {
 		return nil, nil, invalid("names", "must name at least one credential")
 	}
-	return fetch[ResolvedCredentials](ctx, s.client, call{method: "POST", path: "marketplace/resolve-credentials", body: req, app: true, class: retryIdempotent})
+	return fetch[ResolvedCredentials](ctx, s.client, call{method: "POST", path: "marketplace/resolve-credentials", body: req, app: true, class: transport.Idempotent})
 }

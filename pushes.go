@@ -84,19 +84,6 @@ func (o *PushListOptions) checkRange() error {
 	return checkRange(o.StartDate, o.EndDate)
 }
 
-// checkRange refuses impossible dates and a range that ends before it starts.
-func checkRange(start, end Date) error {
-	switch {
-	case !start.valid():
-		return invalid("startDate", "is not a calendar day")
-	case !end.valid():
-		return invalid("endDate", "is not a calendar day")
-	case !start.IsZero() && !end.IsZero() && end.String() < start.String():
-		return invalid("endDate", "is before startDate")
-	}
-	return nil
-}
-
 // failed is a sequence that yields err once.
 func failed[T any](err error) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {

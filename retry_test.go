@@ -2,7 +2,6 @@ package loyalty
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net"
 	"net/http"
@@ -213,7 +212,7 @@ func TestRefusedConnectionIsNotOutcomeUnknown(t *testing.T) {
 
 func TestContextCancelStopsWaiting(t *testing.T) {
 	t.Parallel()
-	c, ts := setup(t, withRetryAfterUnit(time.Second), WithMaxRetryAfter(time.Hour))
+	c, ts := setup(t, WithRetryAfterScale(1), WithMaxRetryAfter(time.Hour))
 	h, calls := statusSequence(t, map[string]string{"Retry-After": "600"}, 503)
 	ts.handle("GET /api/v2/cards/{id}", h)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -232,58 +231,6 @@ func TestContextCancelStopsWaiting(t *testing.T) {
 	case <-time.After(time.Minute):
 		t.Fatal("the call kept waiting after its context was cancelled")
 	}
-}
-
-func TestRetryAfterParsing(t *testing.T) {
-	t.Parallel()
-	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
-	tests := []struct {
-		in   string
-		want time.Duration
-		ok   bool
-	}{
-		{"", 0, false},
-		{"0", 0, true},
-		{"7", 7 * time.Second, true},
-		{"-3", 0, false},
-		{"soon", 0, false},
-		{"Thu, 26 Nov 2026 12:00:42 GMT", 42 * time.Second, true},
-		{"Thu, 26 Nov 2026 11:59:00 GMT", 0, true},
-	}
-	for _, tt := range tests {
-		got, ok := parseRetryAfter(tt.in, now)
-		assert.Equal(t, tt.ok, ok, tt.in)
-		assert.Equal(t, tt.want, got, tt.in)
-	}
-}
-
-func TestBackoff(t *testing.T) {
-	t.Parallel()
-	p := &retryPolicy{maxRetryAfter: 30 * time.Second, unit: time.Second}
-	for attempt, step := range []time.Duration{100, 200, 400, 800, 1000, 1000} {
-		step *= time.Millisecond
-		for range 50 {
-			got := p.backoff(100*time.Millisecond, time.Second, attempt, nil)
-			assert.GreaterOrEqual(t, got, step/2, "attempt %d", attempt)
-			assert.LessOrEqual(t, got, step, "attempt %d", attempt)
-		}
-	}
-	assert.Equal(t, time.Duration(0), p.backoff(0, 0, 3, nil), "zero bounds never sleep")
-
-	resp := &http.Response{Header: http.Header{"Retry-After": {"12"}}}
-	assert.Equal(t, 12*time.Second, p.backoff(time.Millisecond, time.Second, 0, resp), "Retry-After wins over backoff")
-	resp.Header.Set("Retry-After", "120")
-	assert.Equal(t, 30*time.Second, p.backoff(time.Millisecond, time.Second, 0, resp), "capped")
-}
-
-func TestNotSentClassification(t *testing.T) {
-	t.Parallel()
-	assert.True(t, notSent(&net.OpError{Op: "dial", Err: errors.New("refused")}))
-	assert.True(t, notSent(&net.DNSError{Err: "no such host", Name: "x"}))
-	assert.True(t, notSent(syscall.ECONNREFUSED))
-	assert.False(t, notSent(&net.OpError{Op: "read", Err: syscall.ECONNRESET}))
-	assert.False(t, notSent(context.DeadlineExceeded))
-	assert.False(t, notSent(errors.New("EOF")))
 }
 
 func TestFailedRequestKeepsThePool(t *testing.T) {
@@ -323,7 +270,7 @@ func TestDoneContextSendsNothing(t *testing.T) {
 
 func TestPOSTStoppedWhileWaitingAfter429IsKnownNotApplied(t *testing.T) {
 	t.Parallel()
-	c, ts := setup(t, withRetryAfterUnit(time.Second), WithMaxRetryAfter(time.Hour))
+	c, ts := setup(t, WithRetryAfterScale(1), WithMaxRetryAfter(time.Hour))
 	h, calls := statusSequence(t, map[string]string{"Retry-After": "600"}, 429)
 	ts.handle("POST /api/v2/cards/{id}/add-stamp", h)
 	ctx, cancel := context.WithCancel(context.Background())

@@ -53,3 +53,6 @@ func (s *Secret) UnmarshalJSON(data []byte) error {
 	}
 	return nil
 }
+
+// redacted is what every secret shows instead of its value.
+const redacted = "[redacted]"

@@ -5,13 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -364,17 +362,6 @@ func TestOtherIteratorsWalkPages(t *testing.T) {
 		}
 	}))
 	assert.Len(t, ts.requests(), 3, "one page each, stopped by totalItems")
-}
-
-func TestMarketplaceRetryPolicy(t *testing.T) {
-	t.Parallel()
-	p := &retryPolicy{maxRetryAfter: time.Minute, unit: time.Second}
-	resp503 := &http.Response{StatusCode: 503, Header: http.Header{}}
-	assert.True(t, p.decide(retryKeyed, resp503, nil), "a keyed POST is retried on 503")
-	assert.False(t, p.decide(retryUnsafe, resp503, nil), "a plain POST is not")
-	reset := &net.OpError{Op: "read", Err: fmt.Errorf("connection reset")}
-	assert.True(t, p.decide(retryKeyed, nil, reset))
-	assert.False(t, p.decide(retryUnsafe, nil, reset))
 }
 
 func TestAccrueChangesOnlyTheTransactionIDOfTheRequest(t *testing.T) {

@@ -152,24 +152,15 @@ func (d Date) EncodeValues(key string, v *url.Values) error {
 	return nil
 }
 
-// ID is an identifier the API documents as a string in one place and a number in another
-// (a card serial inside a subscription, say). It reads either and keeps the text.
-type ID string
-
-// UnmarshalJSON accepts a JSON string or number; null leaves it empty.
-func (id *ID) UnmarshalJSON(data []byte) error {
-	data = bytes.TrimSpace(data)
+// checkRange refuses impossible dates and a range that ends before it starts.
+func checkRange(start, end Date) error {
 	switch {
-	case len(data) == 0 || string(data) == "null":
-		*id = ""
-	case data[0] == '"':
-		var s string
-		if err := json.Unmarshal(data, &s); err != nil {
-			return err
-		}
-		*id = ID(s)
-	default:
-		*id = ID(data)
+	case !start.valid():
+		return invalid("startDate", "is not a calendar day")
+	case !end.valid():
+		return invalid("endDate", "is not a calendar day")
+	case !start.IsZero() && !end.IsZero() && end.String() < start.String():
+		return invalid("endDate", "is before startDate")
 	}
 	return nil
 }

@@ -1,0 +1,274 @@
+package transport
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+	"golang.org/x/time/rate"
+)
+
+// Class says how safe a request is to repeat.
+type Class uint8
+
+const (
+	// ByMethod decides by the HTTP method: GET, HEAD, OPTIONS and DELETE are idempotent, the
+	// rest unsafe.
+	ByMethod Class = iota
+	// Idempotent: repeating changes nothing, so any transient failure is retried.
+	Idempotent
+	// Unsafe: repeating may apply the change twice, so only failures where the server
+	// certainly did not act are retried (429, and failures before the request left).
+	Unsafe
+	// Keyed: a state change carrying a caller-chosen id the server applies once (the
+	// marketplace's transactionId), so it is retried like an idempotent request and after a
+	// 500 too.
+	Keyed
+)
+
+// Resolve turns ByMethod into the class the method implies.
+func (c Class) Resolve(method string) Class {
+	if c != ByMethod {
+		return c
+	}
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodDelete, http.MethodOptions:
+		return Idempotent
+	}
+	return Unsafe
+}
+
+// callState is the request's context: the context is the only thing retryablehttp hands to
+// every hook, so the policy knows which request it judges and the caller learns the attempts
+// made. Being the context itself, it costs one allocation rather than a value and a wrapper.
+type callState struct {
+	context.Context
+	class    Class
+	limiter  *rate.Limiter
+	attempts int
+	// mayHaveActed is true while the latest attempt is in flight or ended ambiguously, and
+	// false once the policy has judged it refused or never sent (and so worth retrying).
+	// A call that stops during the wait before a retry has then sent nothing ambiguous.
+	mayHaveActed bool
+	// earlierMayHaveActed is set when an attempt that may have reached the server is retried.
+	earlierMayHaveActed bool
+}
+
+type callStateKey struct{}
+
+// Value finds the state from any context derived from it (net/http adds its own layers).
+func (s *callState) Value(key any) any {
+	if key == (callStateKey{}) {
+		return s
+	}
+	return s.Context.Value(key)
+}
+
+func stateOf(ctx context.Context) *callState {
+	if st, ok := ctx.Value(callStateKey{}).(*callState); ok {
+		return st
+	}
+	return &callState{class: Unsafe} // unknown request: assume the worst
+}
+
+// countAttempt is retryablehttp's RequestLogHook, called before each attempt.
+func countAttempt(_ retryablehttp.Logger, req *http.Request, retry int) {
+	st := stateOf(req.Context())
+	st.attempts, st.mayHaveActed = retry+1, true
+}
+
+type policy struct {
+	maxRetryAfter time.Duration
+	scale         float64
+	logger        *slog.Logger
+}
+
+// checkRetry is retryablehttp's CheckRetry: the rules of decide, plus the call's bookkeeping.
+func (p *policy) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	if ctx.Err() != nil {
+		return false, ctx.Err()
+	}
+	st := stateOf(ctx)
+	retry := p.decide(st.class, resp, err)
+	if retry {
+		if ambiguous(resp, err) {
+			st.earlierMayHaveActed = true
+		}
+		if st.class == Unsafe {
+			st.mayHaveActed = false // unsafe requests are only retried when they were not applied
+		}
+	}
+	if retry && p.logger.Enabled(ctx, slog.LevelInfo) {
+		attrs := []slog.Attr{slog.Int("attempt", st.attempts)}
+		if resp != nil {
+			attrs = append(attrs, slog.String("method", resp.Request.Method),
+				slog.String("path", resp.Request.URL.Path), slog.Int("status", resp.StatusCode))
+		} else {
+			attrs = append(attrs, slog.String("error", withoutURL(err).Error()))
+		}
+		p.logger.LogAttrs(ctx, slog.LevelInfo, "loyalty retry", attrs...)
+	}
+	return retry, nil
+}
+
+// decide is the retry table of the README, one rule per case.
+func (p *policy) decide(class Class, resp *http.Response, err error) bool {
+	if err != nil {
+		if permanent(err) {
+			return false
+		}
+		if class == Unsafe {
+			return notSent(err)
+		}
+		return true
+	}
+	switch resp.StatusCode {
+	case http.StatusTooManyRequests:
+		// The server refused without acting, so even an accrual may be sent again.
+		return p.waitAllowed(resp)
+	case http.StatusInternalServerError:
+		// Usually a fault that repeats; worth another try only where it cannot double anything.
+		return class == Keyed && p.waitAllowed(resp)
+	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		// A gateway may have passed the request on before failing: never repeat an accrual.
+		return class != Unsafe && p.waitAllowed(resp)
+	}
+	return false
+}
+
+// ambiguous reports an attempt that may have reached the server and acted.
+func ambiguous(resp *http.Response, err error) bool {
+	if err != nil {
+		return !notSent(err)
+	}
+	return resp.StatusCode >= 500
+}
+
+// waitAllowed refuses a retry the server wants delayed beyond the cap.
+func (p *policy) waitAllowed(resp *http.Response) bool {
+	d, ok := ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+	return !ok || d <= p.maxRetryAfter
+}
+
+// backoff is retryablehttp's Backoff: Retry-After when the server gave one, otherwise an
+// exponential step from minWait with jitter above it, never below minWait nor above maxWait.
+func (p *policy) backoff(minWait, maxWait time.Duration, attempt int, resp *http.Response) time.Duration {
+	if resp != nil {
+		if d, ok := ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
+			return scaled(min(d, p.maxRetryAfter), p.scale)
+		}
+	}
+	return jittered(minWait, maxWait, attempt)
+}
+
+// jittered is the attempt's step, minWait doubled per attempt, plus up to the same again at
+// random, all within [minWait, maxWait]: waits grow, and a crowd of clients spreads out.
+func jittered(minWait, maxWait time.Duration, attempt int) time.Duration {
+	if maxWait <= 0 {
+		return 0
+	}
+	step := maxWait
+	if attempt < 62 && minWait <= maxWait>>attempt {
+		step = minWait << attempt
+	}
+	spread := min(step, maxWait-step)
+	if spread <= 0 {
+		return step
+	}
+	return step + rand.N(spread+1)
+}
+
+func scaled(d time.Duration, scale float64) time.Duration {
+	if scale == 1 {
+		return d
+	}
+	return time.Duration(float64(d) * scale)
+}
+
+// ParseRetryAfter reads Retry-After as seconds or as an HTTP date. A number of seconds too
+// large to represent reads as the longest duration, so it is "longer than any cap"; garbage
+// and negative values read as absent.
+func ParseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+	if v == "" {
+		return 0, false
+	}
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil || errors.Is(err, strconv.ErrRange) {
+		switch {
+		case secs < 0:
+			return 0, false
+		case secs > int64(math.MaxInt64/time.Second):
+			return math.MaxInt64, true
+		}
+		return time.Duration(secs) * time.Second, true
+	}
+	t, err := http.ParseTime(v)
+	if err != nil {
+		return 0, false
+	}
+	// The date is when the server will take requests again: not a moment earlier.
+	return max(t.Sub(now), 0), true
+}
+
+// notSent reports a failure that certainly happened before the request left: the connection
+// was never made, the TLS handshake failed, or the client gave up waiting to send. Only then
+// may a state-changing request be sent again.
+func notSent(err error) bool {
+	var (
+		dnsErr    *net.DNSError
+		opErr     *net.OpError
+		waitErr   *rateWaitError
+		recErr    tls.RecordHeaderError
+		verifyErr *tls.CertificateVerificationError
+		alertErr  tls.AlertError
+	)
+	switch {
+	case errors.As(err, &dnsErr), errors.As(err, &waitErr), errors.As(err, &recErr),
+		errors.As(err, &verifyErr), errors.As(err, &alertErr), certificateError(err):
+		return true
+	case errors.As(err, &opErr) && (opErr.Op == "dial" || opErr.Op == "remote error"):
+		// "remote error" is a TLS alert from the server, which ends the handshake.
+		return true
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return true
+	}
+	return unusableRequest(err)
+}
+
+// permanent reports a failure that no retry can mend: a cancelled call, a certificate that
+// does not verify, a URL net/http cannot send, a limiter that cannot serve the call in time.
+func permanent(err error) bool {
+	var waitErr *rateWaitError
+	return errors.Is(err, context.Canceled) || errors.As(err, &waitErr) || certificateError(err) || unusableRequest(err)
+}
+
+func certificateError(err error) bool {
+	var (
+		verifyErr *tls.CertificateVerificationError
+		certErr   x509.CertificateInvalidError
+		authErr   x509.UnknownAuthorityError
+		hostErr   x509.HostnameError
+		recErr    tls.RecordHeaderError
+	)
+	return errors.As(err, &verifyErr) || errors.As(err, &certErr) || errors.As(err, &authErr) ||
+		errors.As(err, &hostErr) || errors.As(err, &recErr)
+}
+
+// unusableRequest recognises what net/http refuses before sending. It reports these only as
+// text, the way retryablehttp's own policy reads them.
+func unusableRequest(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "unsupported protocol scheme") || strings.Contains(s, "invalid header") ||
+		strings.Contains(s, "stopped after") && strings.Contains(s, "redirects") ||
+		strings.Contains(s, "no Host in request URL")
+}

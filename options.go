@@ -1,0 +1,207 @@
+package loyalty
+
+import (
+	"log/slog"
+	"math"
+	"net/http"
+	"strings"
+	"time"
+)
+
+type config struct {
+	appToken        string
+	baseURL         string
+	allowHTTP       bool
+	httpClient      *http.Client
+	uaSuffix        string
+	retryMax        int
+	waitMin         time.Duration
+	waitMax         time.Duration
+	maxRetryAfter   time.Duration
+	logger          *slog.Logger
+	timeout         time.Duration
+	timeoutSet      bool
+	retryAfterScale float64
+	typeCacheSize   int
+	noTypeLookup    bool
+	rateLimit       float64
+	rateBurst       int
+}
+
+// attemptTimeout is the per-attempt timeout to enforce: WithTimeout's, or the default unless
+// the caller's own http.Client sets one (0 leaves theirs).
+func (c *config) attemptTimeout() time.Duration {
+	if c.timeoutSet || c.httpClient == nil || c.httpClient.Timeout == 0 {
+		return c.timeout
+	}
+	return 0
+}
+
+// Option configures a Client. Options check their arguments: NewClient returns the first
+// error one reports.
+type Option func(*config) error
+
+// WithBaseURL points the client at another API address, such as a loyaltytest server. The URL
+// must be absolute. Plain http is refused except to a loopback host, since the API key would
+// travel in clear; WithInsecureHTTP lifts that. A trailing /api/v2 is accepted and ignored.
+func WithBaseURL(rawURL string) Option {
+	return func(c *config) error { c.baseURL = rawURL; return nil }
+}
+
+// WithInsecureHTTP allows a plain http:// base URL to a host that is not loopback. The API key
+// is then readable by anyone on the path: use it only inside a trusted network.
+func WithInsecureHTTP() Option {
+	return func(c *config) error { c.allowHTTP = true; return nil }
+}
+
+// WithHTTPClient makes the client send through hc's transport and cookie jar, and use
+// hc.Timeout as the per-attempt timeout unless WithTimeout is given. hc itself is not
+// modified. Redirects are never followed, whatever hc.CheckRedirect says: the API key must
+// not travel to another host. Without it the client builds a pooled transport sized for bulk
+// concurrency.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *config) error {
+		if hc == nil {
+			return invalid("httpClient", "must not be nil")
+		}
+		c.httpClient = hc
+		return nil
+	}
+}
+
+// WithUserAgent appends suffix (your application's name and version, say) to the
+// User-Agent header loyalty-go/<version>.
+func WithUserAgent(suffix string) Option {
+	return func(c *config) error {
+		if strings.ContainsAny(suffix, "\r\n") {
+			return invalid("userAgent", "must be a single line")
+		}
+		c.uaSuffix = strings.TrimSpace(suffix)
+		return nil
+	}
+}
+
+// WithRetryMax sets how many times a failed request may be repeated (default 3); 0 disables
+// retries. Which failures are retried depends on the request: see the package documentation.
+func WithRetryMax(n int) Option {
+	return func(c *config) error {
+		if n < 0 {
+			return invalid("retryMax", "must not be negative")
+		}
+		c.retryMax = n
+		return nil
+	}
+}
+
+// WithRetryWait bounds the exponential backoff between retries (default 250ms to 5s). The
+// n-th retry waits between min·2ⁿ⁻¹ and twice that, at random, never below min nor above max.
+func WithRetryWait(minWait, maxWait time.Duration) Option {
+	return func(c *config) error {
+		if minWait < 0 || maxWait < minWait {
+			return invalid("retryWait", "want 0 <= min <= max")
+		}
+		c.waitMin, c.waitMax = minWait, maxWait
+		return nil
+	}
+}
+
+// WithMaxRetryAfter caps how long the client waits when the server answers Retry-After
+// (default 30s). A server asking for longer gets no retry: the *APIError is returned at once
+// with its RetryAfter, and the caller decides.
+func WithMaxRetryAfter(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 0 {
+			return invalid("maxRetryAfter", "must not be negative")
+		}
+		c.maxRetryAfter = d
+		return nil
+	}
+}
+
+// WithRetryAfterScale multiplies every wait the server asks for with Retry-After. It is for
+// tests: a test that meets a 429 from loyaltytest with Retry-After: 1 passes
+// WithRetryAfterScale(0.001) and waits a millisecond. Whether a wait is within
+// WithMaxRetryAfter is judged before scaling. The default is 1.
+func WithRetryAfterScale(scale float64) Option {
+	return func(c *config) error {
+		if !(scale > 0) || math.IsInf(scale, 0) {
+			return invalid("retryAfterScale", "must be a positive number")
+		}
+		c.retryAfterScale = scale
+		return nil
+	}
+}
+
+// WithRateLimit keeps the client within perSecond requests a second per API key, with bursts
+// of up to burst requests, waiting (as long as the call's context allows) before each
+// attempt, retries included. The API answers 429 past about 10 requests a second per key.
+// The limit belongs to the key: clients derived with ForAPIKey or ForCompany for the same
+// key share one limiter, and each company key has its own. The default is no limit.
+func WithRateLimit(perSecond float64, burst int) Option {
+	return func(c *config) error {
+		switch {
+		case !(perSecond > 0) || math.IsInf(perSecond, 0):
+			return invalid("rateLimit", "must be a positive number of requests a second")
+		case burst < 1:
+			return invalid("rateLimit", "burst must be 1 or more")
+		}
+		c.rateLimit, c.rateBurst = perSecond, burst
+		return nil
+	}
+}
+
+// WithLogger sends one record per request (method, path, status, attempts, duration) and one
+// per retry to l. Headers, bodies and query strings are never logged. The default logs nothing.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error {
+		if l == nil {
+			return invalid("logger", "must not be nil")
+		}
+		c.logger = l
+		return nil
+	}
+}
+
+// WithTimeout bounds each attempt of a request (default 30s). The caller's context bounds the
+// whole call, retries and waits included.
+func WithTimeout(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return invalid("timeout", "must be positive")
+		}
+		c.timeout, c.timeoutSet = d, true
+		return nil
+	}
+}
+
+// WithoutCardTypeLookup stops the client from reading a card (one GET) to learn its type
+// before a card action, when the type is neither given nor already known. The action is then
+// sent unchecked and the server judges it; a refusal still comes back as
+// *ActionNotAllowedError.
+func WithoutCardTypeLookup() Option {
+	return func(c *config) error { c.noTypeLookup = true; return nil }
+}
+
+// WithCardTypeCacheSize bounds how many card types the client remembers for the action check
+// (default 100,000, a few MB); 0 turns the cache off.
+func WithCardTypeCacheSize(n int) Option {
+	return func(c *config) error {
+		if n < 0 {
+			return invalid("cardTypeCacheSize", "must not be negative")
+		}
+		c.typeCacheSize = n
+		return nil
+	}
+}
+
+// WithAppToken sets the marketplace app token, sent as X-App-Token to the marketplace
+// endpoints (and only there). NewAppClient is the way to a client that has no merchant key.
+func WithAppToken(token string) Option {
+	return func(c *config) error {
+		c.appToken = strings.TrimSpace(token)
+		if c.appToken == "" {
+			return invalid("appToken", "must not be empty")
+		}
+		return nil
+	}
+}
