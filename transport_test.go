@@ -285,7 +285,7 @@ func TestCertificateErrorsAreNotRetriedNorUnknown(t *testing.T) {
 		}
 	}
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the failed handshakes are the point
-	srv.StartTLS()                                     // its certificate is not trusted by the client
+	srv.StartTLS()                                   // its certificate is not trusted by the client
 	t.Cleanup(srv.Close)
 
 	c, err := NewClient(testKey, WithBaseURL(srv.URL), WithRetryMax(3), WithRetryWait(0, 0))
@@ -447,4 +447,3 @@ func TestCloseIdleConnectionsIsSharedByDerivedClients(t *testing.T) {
 	var zero *Client
 	zero.CloseIdleConnections() // no panic
 }
-

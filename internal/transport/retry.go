@@ -269,6 +269,7 @@ func certificateError(err error) bool {
 func unusableRequest(err error) bool {
 	s := err.Error()
 	return strings.Contains(s, "unsupported protocol scheme") || strings.Contains(s, "invalid header") ||
+		strings.Contains(s, "server gave HTTP response to HTTPS client") ||
 		strings.Contains(s, "stopped after") && strings.Contains(s, "redirects") ||
 		strings.Contains(s, "no Host in request URL")
 }

@@ -33,7 +33,7 @@ func TestParseRetryAfter(t *testing.T) {
 		{"-3", 0, false},
 		{"soon", 0, false},
 		{"1.5", 0, false},
-		{"9300000000", math.MaxInt64, true},           // overflows time.Duration: longer than any cap
+		{"9300000000", math.MaxInt64, true}, // overflows time.Duration: longer than any cap
 		{"99999999999999999999999", math.MaxInt64, true}, // overflows int64 too
 		{"-99999999999999999999999", 0, false},
 		// An HTTP date is honoured to the instant, not truncated to a whole second early.
