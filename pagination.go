@@ -2,7 +2,10 @@ package loyalty
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"iter"
+	"reflect"
 )
 
 // MaxItemsPerPage is the largest page the API serves.
@@ -52,14 +55,25 @@ func list[T any, O any, PO interface {
 	return items, resp, nil
 }
 
+// ErrNoProgress matches the error of an iterator (All) that stopped because the server's
+// pages did not advance: it answered another page than the one asked for, sent a page equal
+// to the one before, or kept sending items past the pages its meta announced. Without the
+// check, a server that ignores the page parameter would keep a loop running forever.
+var ErrNoProgress = errors.New("loyalty: the list makes no progress")
+
 // paginate walks a list lazily. fetchPage is called with the page number to load, only when
 // the consumer has used every item before it. The walk ends on an empty page, once the meta's
-// totalItems is reached, at the consumer's break, or after yielding an error once.
+// totalItems is reached, at the consumer's break, or after yielding an error once: the
+// request's, or ErrNoProgress.
 func paginate[T any](ctx context.Context, firstPage int, fetchPage func(ctx context.Context, page int) ([]T, *Response, error)) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		page := max(firstPage, 1)
+		var prev []T
 		for {
 			items, resp, err := fetchPage(ctx, page)
+			if err == nil && len(items) > 0 {
+				err = checkProgress(resp, page, items, prev)
+			}
 			if err != nil {
 				var zero T
 				yield(zero, err)
@@ -73,9 +87,31 @@ func paginate[T any](ctx context.Context, firstPage int, fetchPage func(ctx cont
 			if len(items) == 0 || lastPage(resp, len(items)) {
 				return
 			}
+			prev = items
 			page++
 		}
 	}
+}
+
+// checkProgress refuses a page that does not advance the walk.
+func checkProgress[T any](resp *Response, page int, items, prev []T) error {
+	var problem string
+	m := resp.Meta
+	switch {
+	case m != nil && m.CurrentPage >= 1 && m.CurrentPage != page:
+		problem = fmt.Sprintf("asked for page %d, the server answered page %d", page, m.CurrentPage)
+	case m != nil && m.ItemsPerPage >= 1 && page > 1 && (page-1)*m.ItemsPerPage >= m.TotalItems:
+		problem = fmt.Sprintf("page %d has items past the %d the server announced", page, m.TotalItems)
+	case prev != nil && reflect.DeepEqual(items, prev):
+		problem = fmt.Sprintf("page %d repeats page %d", page, page-1)
+	default:
+		return nil
+	}
+	path := ""
+	if resp.Response != nil && resp.Request != nil {
+		path = resp.Request.URL.Path
+	}
+	return fmt.Errorf("%w: GET %s: %s", ErrNoProgress, path, problem)
 }
 
 // lastPage trusts the meta, not the page's length: the API has been seen sending pages of

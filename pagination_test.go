@@ -110,8 +110,8 @@ func TestAllWithoutMetaGoesOnUntilEmpty(t *testing.T) {
 	c, ts := setup(t)
 	var calls atomic.Int32
 	ts.handle("GET /api/v2/cards", func(w http.ResponseWriter, r *http.Request) {
-		if calls.Add(1) <= 2 {
-			fmt.Fprint(w, `{"data":[{"id":"a"},{"id":"b"}]}`)
+		if n := calls.Add(1); n <= 2 {
+			fmt.Fprintf(w, `{"data":[{"id":"a%d"},{"id":"b%d"}]}`, n, n)
 			return
 		}
 		fmt.Fprint(w, `{"data":[]}`)
@@ -187,4 +187,42 @@ func TestAllStartsFromTheGivenPage(t *testing.T) {
 	ids, err := collect(t, c, &CardListOptions{ListOptions: ListOptions{Page: 3, ItemsPerPage: 3}}, 0)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"card-6", "card-7", "card-8", "card-9"}, ids)
+}
+
+func TestAllStopsWhenPagesDoNotAdvance(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		page func(page int) string // the answer to a request for page
+		want string
+	}{
+		{"page ignored, no meta", func(int) string { return `{"data":[{"id":"a"},{"id":"b"}]}` }, "page 2 repeats page 1"},
+		{"page ignored, meta says page 1", func(int) string {
+			return `{"data":[{"id":"a"}],"meta":{"currentPage":1,"itemsPerPage":1,"totalItems":5}}`
+		}, "asked for page 2, the server answered page 1"},
+		{"items past the announced total", func(p int) string {
+			return fmt.Sprintf(`{"data":[{"id":"c%d"}],"meta":{"itemsPerPage":2,"totalItems":3}}`, p)
+		}, "page 3 has items past the 3 the server announced"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, ts := setup(t)
+			var calls atomic.Int32
+			ts.handle("GET /api/v2/cards", func(w http.ResponseWriter, r *http.Request) {
+				if calls.Add(1) > 50 {
+					t.Error("still paging after 50 requests")
+					fmt.Fprint(w, `{"data":[]}`)
+					return
+				}
+				page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+				fmt.Fprint(w, tt.page(max(page, 1)))
+			})
+			_, err := collect(t, c, nil, 0)
+			require.ErrorIs(t, err, ErrNoProgress)
+			assert.Contains(t, err.Error(), tt.want)
+			assert.Contains(t, err.Error(), "GET /base/api/v2/cards")
+			assert.LessOrEqual(t, calls.Load(), int32(3))
+		})
+	}
 }
