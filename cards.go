@@ -188,6 +188,8 @@ type DeletedResource struct {
 }
 
 // List returns one page of cards. opts may be nil.
+//
+// API: GET /api/v2/cards
 func (s *CardsService) List(ctx context.Context, opts *CardListOptions) ([]Card, *Response, error) {
 	cards, resp, err := list[Card](ctx, s.client, "cards", opts)
 	for i := range cards {
@@ -197,6 +199,8 @@ func (s *CardsService) List(ctx context.Context, opts *CardListOptions) ([]Card,
 }
 
 // All walks every card matching opts, fetching pages as the loop reaches them.
+//
+// API: GET /api/v2/cards, page after page
 func (s *CardsService) All(ctx context.Context, opts *CardListOptions) iter.Seq2[Card, error] {
 	cards := walk[Card](ctx, s.client, "cards", opts)
 	return func(yield func(Card, error) bool) {
@@ -224,6 +228,8 @@ func (s *CardsService) one(ctx context.Context, r call) (*Card, *Response, error
 }
 
 // Get returns the card with the given serial.
+//
+// API: GET /api/v2/cards/{id}
 func (s *CardsService) Get(ctx context.Context, id string) (*Card, *Response, error) {
 	p, err := segment("id", id)
 	if err != nil {
@@ -233,6 +239,8 @@ func (s *CardsService) Get(ctx context.Context, id string) (*Card, *Response, er
 }
 
 // Create issues a card. The customer must exist (see CustomersService.Create).
+//
+// API: POST /api/v2/cards
 func (s *CardsService) Create(ctx context.Context, req *CardCreateRequest) (*Card, *Response, error) {
 	if req == nil {
 		return nil, nil, invalid("request", "must not be nil")
@@ -247,6 +255,8 @@ func (s *CardsService) Create(ctx context.Context, req *CardCreateRequest) (*Car
 }
 
 // Update changes the custom fields of a card.
+//
+// API: PATCH /api/v2/cards/{id}
 func (s *CardsService) Update(ctx context.Context, id string, req *CardUpdateRequest) (*Card, *Response, error) {
 	p, err := segment("id", id)
 	if err != nil {
@@ -259,6 +269,8 @@ func (s *CardsService) Update(ctx context.Context, id string, req *CardUpdateReq
 }
 
 // Delete deletes a card.
+//
+// API: DELETE /api/v2/cards/{id}
 func (s *CardsService) Delete(ctx context.Context, id string) (*Response, error) {
 	p, err := segment("id", id)
 	if err != nil {

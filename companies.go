@@ -140,16 +140,22 @@ type SSOLink struct {
 }
 
 // List returns one page of companies. opts may be nil.
+//
+// API: GET /api/v2/companies
 func (s *CompaniesService) List(ctx context.Context, opts *CompanyListOptions) ([]Company, *Response, error) {
 	return list[Company](ctx, s.client, "companies", opts)
 }
 
 // All walks every company, fetching pages as the loop reaches them.
+//
+// API: GET /api/v2/companies, page after page
 func (s *CompaniesService) All(ctx context.Context, opts *CompanyListOptions) iter.Seq2[Company, error] {
 	return walk[Company](ctx, s.client, "companies", opts)
 }
 
 // Get returns a company, with its API key.
+//
+// API: GET /api/v2/companies/{id}
 func (s *CompaniesService) Get(ctx context.Context, id int) (*Company, *Response, error) {
 	p, err := intSegment("id", id)
 	if err != nil {
@@ -160,6 +166,8 @@ func (s *CompaniesService) Get(ctx context.Context, id int) (*Company, *Response
 
 // Create creates a company. Missing fields, a password outside 6 to 20 characters and an
 // unknown tariff period are refused before sending.
+//
+// API: POST /api/v2/companies
 func (s *CompaniesService) Create(ctx context.Context, req *CompanyCreateRequest) (*Company, *Response, error) {
 	if req == nil {
 		return nil, nil, invalid("request", "must not be nil")
@@ -189,6 +197,8 @@ func (s *CompaniesService) Create(ctx context.Context, req *CompanyCreateRequest
 }
 
 // Update changes a company's name or expiry.
+//
+// API: PATCH /api/v2/companies/{id}
 func (s *CompaniesService) Update(ctx context.Context, id int, req *CompanyUpdateRequest) (*Company, *Response, error) {
 	p, err := intSegment("id", id)
 	if err != nil {
@@ -201,6 +211,8 @@ func (s *CompaniesService) Update(ctx context.Context, id int, req *CompanyUpdat
 }
 
 // Delete deletes a company.
+//
+// API: DELETE /api/v2/companies/{id}
 func (s *CompaniesService) Delete(ctx context.Context, id int) (*Response, error) {
 	p, err := intSegment("id", id)
 	if err != nil {
@@ -210,6 +222,8 @@ func (s *CompaniesService) Delete(ctx context.Context, id int) (*Response, error
 }
 
 // SSOLink returns a link that signs into the company's dashboard.
+//
+// API: GET /api/v2/companies/{id}/sso-link
 func (s *CompaniesService) SSOLink(ctx context.Context, id int) (*SSOLink, *Response, error) {
 	p, err := intSegment("id", id)
 	if err != nil {
@@ -220,6 +234,8 @@ func (s *CompaniesService) SSOLink(ctx context.Context, id int) (*SSOLink, *Resp
 
 // ChangeTariff moves a company to another tariff. This endpoint is in the product docs but not
 // in the API's description; its body is an assumption (see ChangeTariffRequest).
+//
+// API: POST /api/v2/companies/{id}/change-tariff
 func (s *CompaniesService) ChangeTariff(ctx context.Context, id int, req *ChangeTariffRequest) (*Company, *Response, error) {
 	p, err := intSegment("id", id)
 	if err != nil {

@@ -78,16 +78,22 @@ type customerPatch struct {
 }
 
 // List returns one page of customers. opts may be nil.
+//
+// API: GET /api/v2/customers
 func (s *CustomersService) List(ctx context.Context, opts *CustomerListOptions) ([]Customer, *Response, error) {
 	return list[Customer](ctx, s.client, "customers", opts)
 }
 
 // All walks every customer matching opts, fetching pages as the loop reaches them.
+//
+// API: GET /api/v2/customers, page after page
 func (s *CustomersService) All(ctx context.Context, opts *CustomerListOptions) iter.Seq2[Customer, error] {
 	return walk[Customer](ctx, s.client, "customers", opts)
 }
 
 // Get returns the customer with the given id.
+//
+// API: GET /api/v2/customers/{id}
 func (s *CustomersService) Get(ctx context.Context, id string) (*Customer, *Response, error) {
 	p, err := segment("id", id)
 	if err != nil {
@@ -98,6 +104,8 @@ func (s *CustomersService) Get(ctx context.Context, id string) (*Customer, *Resp
 
 // Create creates a customer. A request without a first name, or with neither phone nor
 // email, is refused before sending.
+//
+// API: POST /api/v2/customers
 func (s *CustomersService) Create(ctx context.Context, req *CustomerCreateRequest) (*Customer, *Response, error) {
 	if err := req.validate(); err != nil {
 		return nil, nil, err
@@ -122,6 +130,8 @@ func (r *CustomerCreateRequest) validate() error {
 }
 
 // Update changes the fields of req that are not nil.
+//
+// API: PATCH /api/v2/customers/{id}
 func (s *CustomersService) Update(ctx context.Context, id string, req *CustomerUpdateRequest) (*Customer, *Response, error) {
 	p, err := segment("id", id)
 	if err != nil {
@@ -143,6 +153,8 @@ func (s *CustomersService) Update(ctx context.Context, id string, req *CustomerU
 }
 
 // Delete deletes a customer.
+//
+// API: DELETE /api/v2/customers/{id}
 func (s *CustomersService) Delete(ctx context.Context, id string) (*Response, error) {
 	p, err := segment("id", id)
 	if err != nil {

@@ -2,6 +2,11 @@ package loyalty
 
 import (
 	"context"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
 	"sort"
 	"strings"
 	"testing"
@@ -369,4 +374,43 @@ func TestEveryEndpoint(t *testing.T) {
 			assert.Empty(t, s.checkBody(op, got.Body), "body against the description")
 		})
 	}
+}
+
+// TestEveryMethodNamesItsEndpoint keeps the "// API: METHOD /api/v2/..." line on every
+// service method, so that grepping a path from the API docs lands on its method, and checks
+// that each named path is one the description (or the product docs) has.
+func TestEveryMethodNamesItsEndpoint(t *testing.T) {
+	t.Parallel()
+	spec := loadSpec(t)
+	fset := token.NewFileSet()
+	pkgs, err := parser.ParseDir(fset, ".", func(fi fs.FileInfo) bool { return !strings.HasSuffix(fi.Name(), "_test.go") }, parser.ParseComments)
+	require.NoError(t, err)
+	seen := 0
+	for _, f := range pkgs["loyalty"].Files {
+		for _, d := range f.Decls {
+			fn, ok := d.(*ast.FuncDecl)
+			if !ok || fn.Recv == nil || !fn.Name.IsExported() {
+				continue
+			}
+			star, ok := fn.Recv.List[0].Type.(*ast.StarExpr)
+			if !ok || !strings.HasSuffix(fmt.Sprint(star.X), "Service") {
+				continue
+			}
+			name := fmt.Sprint(star.X) + "." + fn.Name.Name
+			doc := fn.Doc.Text()
+			i := strings.LastIndex(doc, "API: ")
+			if !assert.True(t, i >= 0, "%s has no API: line", name) {
+				continue
+			}
+			fields := strings.Fields(strings.TrimSuffix(strings.SplitN(doc[i+5:], "\n", 2)[0], ", page after page"))
+			require.Len(t, fields, 2, name)
+			method, path := fields[0], strings.TrimSuffix(fields[1], ",")
+			seen++
+			if path == "/api/v2/companies/{id}/change-tariff" {
+				continue // in the product docs only
+			}
+			assert.NotNil(t, spec.operation(method, path), "%s names %s %s, which the description lacks", name, method, path)
+		}
+	}
+	assert.Equal(t, 61, seen, "service methods")
 }

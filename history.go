@@ -53,6 +53,8 @@ func (o *OperationListOptions) checkRange() error {
 
 // List returns one page of operations. The API has been seen answering 1000 rows a page
 // when itemsPerPage is not given.
+//
+// API: GET /api/v2/operations
 func (s *OperationsService) List(ctx context.Context, opts *OperationListOptions) ([]Operation, *Response, error) {
 	if err := opts.checkRange(); err != nil {
 		return nil, nil, err
@@ -61,6 +63,8 @@ func (s *OperationsService) List(ctx context.Context, opts *OperationListOptions
 }
 
 // All walks every operation matching opts, fetching pages as the loop reaches them.
+//
+// API: GET /api/v2/operations, page after page
 func (s *OperationsService) All(ctx context.Context, opts *OperationListOptions) iter.Seq2[Operation, error] {
 	if err := opts.checkRange(); err != nil {
 		return failed[Operation](err)

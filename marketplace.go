@@ -108,6 +108,8 @@ func NewTransactionID() string {
 }
 
 // Accrue accrues loyalty for a purchase. See AccrueRequest.TransactionID.
+//
+// API: POST /api/v2/marketplace/accrue
 func (s *MarketplaceService) Accrue(ctx context.Context, req *AccrueRequest) (*Transaction, *Response, error) {
 	if req == nil {
 		return nil, nil, invalid("request", "must not be nil")
@@ -137,6 +139,8 @@ func (s *MarketplaceService) Accrue(ctx context.Context, req *AccrueRequest) (*T
 }
 
 // Reverse reverses an accrual.
+//
+// API: POST /api/v2/marketplace/reverse
 func (s *MarketplaceService) Reverse(ctx context.Context, req *ReverseRequest) (*Transaction, *Response, error) {
 	if req == nil || req.TransactionID == "" {
 		return nil, nil, invalid("transactionId", "must not be empty")
@@ -146,6 +150,8 @@ func (s *MarketplaceService) Reverse(ctx context.Context, req *ReverseRequest) (
 
 // ResolveCredentials resolves the named merchant credentials. It changes nothing, so it is
 // retried like a read.
+//
+// API: POST /api/v2/marketplace/resolve-credentials
 func (s *MarketplaceService) ResolveCredentials(ctx context.Context, req *ResolveCredentialsRequest) (*ResolvedCredentials, *Response, error) {
 	if req == nil || len(req.Names) == 0 {
 		return nil, nil, invalid("names", "must name at least one credential")

@@ -318,91 +318,125 @@ type (
 )
 
 // AddAmount adds a transaction amount to a cashback card.
+//
+// API: POST /api/v2/cards/{id}/add-transaction-amount
 func (s *CardsService) AddAmount(ctx context.Context, id string, amount int, opts *ActionOptions) (*Card, *Response, error) {
 	return s.act(ctx, id, ActionAddAmount, positiveInt("amount", amount), opts, amountBody{amount, opts.accrual()})
 }
 
 // SubtractAmount subtracts a transaction amount from a cashback card.
+//
+// API: POST /api/v2/cards/{id}/subtract-transaction-amount
 func (s *CardsService) SubtractAmount(ctx context.Context, id string, amount int, opts *ActionOptions) (*Card, *Response, error) {
 	return s.act(ctx, id, ActionSubtractAmount, positiveInt("amount", amount), opts, amountBody{amount, opts.accrual()})
 }
 
 // AddPoints adds points to a discount, cashback or gift card. For discount and cashback cards
 // the points are the purchase amount, and the server computes the effect.
+//
+// API: POST /api/v2/cards/{id}/add-point
 func (s *CardsService) AddPoints(ctx context.Context, id string, points float64, opts *ActionOptions) (*Card, *Response, error) {
 	return s.act(ctx, id, ActionAddPoints, positiveNumber("points", points), opts, pointsBody{points, opts.accrual()})
 }
 
 // SubtractPoints subtracts points from a discount, cashback or gift card.
+//
+// API: POST /api/v2/cards/{id}/subtract-point
 func (s *CardsService) SubtractPoints(ctx context.Context, id string, points float64, opts *ActionOptions) (*Card, *Response, error) {
 	return s.act(ctx, id, ActionSubtractPoints, positiveNumber("points", points), opts, pointsBody{points, opts.accrual()})
 }
 
 // AddRewards adds rewards to a stamp card.
+//
+// API: POST /api/v2/cards/{id}/add-reward
 func (s *CardsService) AddRewards(ctx context.Context, id string, rewards int, opts *ActionOptions) (*Card, *Response, error) {
 	return s.act(ctx, id, ActionAddRewards, positiveInt("rewards", rewards), opts, rewardsBody{rewards, opts.accrual()})
 }
 
 // SubtractRewards redeems earned rewards of a stamp card.
+//
+// API: POST /api/v2/cards/{id}/subtract-reward
 func (s *CardsService) SubtractRewards(ctx context.Context, id string, rewards int, opts *ActionOptions) (*Card, *Response, error) {
 	return s.act(ctx, id, ActionSubtractRewards, positiveInt("rewards", rewards), opts, rewardsBody{rewards, opts.accrual()})
 }
 
 // AddScores adds scores to a multipass card, or to a reward card with points mechanics.
+//
+// API: POST /api/v2/cards/{id}/add-scores
 func (s *CardsService) AddScores(ctx context.Context, id string, scores int, opts *ActionOptions) (*Card, *Response, error) {
 	return s.act(ctx, id, ActionAddScores, positiveInt("scores", scores), opts, scoresBody{scores, opts.accrual()})
 }
 
 // SubtractScores subtracts scores from a reward or multipass card.
+//
+// API: POST /api/v2/cards/{id}/subtract-scores
 func (s *CardsService) SubtractScores(ctx context.Context, id string, scores int, opts *ActionOptions) (*Card, *Response, error) {
 	return s.act(ctx, id, ActionSubtractScores, positiveInt("scores", scores), opts, scoresBody{scores, opts.accrual()})
 }
 
 // AddStamps adds stamps to a stamp card.
+//
+// API: POST /api/v2/cards/{id}/add-stamp
 func (s *CardsService) AddStamps(ctx context.Context, id string, stamps int, opts *ActionOptions) (*Card, *Response, error) {
 	return s.act(ctx, id, ActionAddStamps, positiveInt("stamps", stamps), opts, stampsBody{stamps, opts.accrual()})
 }
 
 // SubtractStamps subtracts stamps from a stamp card.
+//
+// API: POST /api/v2/cards/{id}/subtract-stamp
 func (s *CardsService) SubtractStamps(ctx context.Context, id string, stamps int, opts *ActionOptions) (*Card, *Response, error) {
 	return s.act(ctx, id, ActionSubtractStamps, positiveInt("stamps", stamps), opts, stampsBody{stamps, opts.accrual()})
 }
 
 // AddVisits records visits on a multipass card, a membership card without limits, or a stamp
 // or reward card with visit mechanics.
+//
+// API: POST /api/v2/cards/{id}/add-visit
 func (s *CardsService) AddVisits(ctx context.Context, id string, visits int, opts *ActionOptions) (*Card, *Response, error) {
 	return s.act(ctx, id, ActionAddVisits, positiveInt("visits", visits), opts, visitsBody{visits, opts.accrual()})
 }
 
 // SubtractVisits uses visits of a multipass card or a membership card with limits.
+//
+// API: POST /api/v2/cards/{id}/subtract-visit
 func (s *CardsService) SubtractVisits(ctx context.Context, id string, visits int, opts *ActionOptions) (*Card, *Response, error) {
 	return s.act(ctx, id, ActionSubtractVisits, positiveInt("visits", visits), opts, visitsBody{visits, opts.accrual()})
 }
 
 // AddPurchase records a purchase amount on a stamp or reward card with spend mechanics.
+//
+// API: POST /api/v2/cards/{id}/add-purchase
 func (s *CardsService) AddPurchase(ctx context.Context, id string, amount float64, opts *ActionOptions) (*Card, *Response, error) {
 	return s.act(ctx, id, ActionAddPurchase, positiveNumber("amount", amount), opts, purchaseBody{amount, opts.accrual()})
 }
 
 // SubtractPurchase takes back a purchase amount from a stamp or reward card with spend
 // mechanics.
+//
+// API: POST /api/v2/cards/{id}/subtract-purchase
 func (s *CardsService) SubtractPurchase(ctx context.Context, id string, amount float64, opts *ActionOptions) (*Card, *Response, error) {
 	return s.act(ctx, id, ActionSubtractPurchase, positiveNumber("amount", amount), opts, purchaseBody{amount, opts.accrual()})
 }
 
 // ReceiveReward gives the customer of a reward card the reward tier tierID, one of the card's
 // AvailableRewardTiers.
+//
+// API: POST /api/v2/cards/{id}/receive-reward
 func (s *CardsService) ReceiveReward(ctx context.Context, id string, tierID int, opts *ActionOptions) (*Card, *Response, error) {
 	return s.act(ctx, id, ActionReceiveReward, positiveInt("tierId", tierID), opts, receiveRewardBody{tierID, opts.accrual()})
 }
 
 // RedeemCoupon redeems a coupon card.
+//
+// API: POST /api/v2/cards/{id}/redeem-coupon
 func (s *CardsService) RedeemCoupon(ctx context.Context, id string, opts *ActionOptions) (*Card, *Response, error) {
 	return s.act(ctx, id, ActionRedeemCoupon, nil, opts, opts.accrual())
 }
 
 // SetMembershipTier moves a membership card to the tier tierID, bought for period. The
 // endpoint takes no comment or purchase sum.
+//
+// API: POST /api/v2/cards/{id}/set-membership-tier
 func (s *CardsService) SetMembershipTier(ctx context.Context, id string, tierID int, period MembershipPeriod, opts *ActionOptions) (*Card, *Response, error) {
 	err := positiveInt("tierId", tierID)
 	if err == nil && !period.valid() {
@@ -416,6 +450,8 @@ func (s *CardsService) SetMembershipTier(ctx context.Context, id string, tierID 
 
 // SetExpirationDate makes a card expire at t. The API cannot store dates after 2038-01-19, so
 // those are refused. The endpoint takes no comment or purchase sum.
+//
+// API: POST /api/v2/cards/{id}/set-expiration-date
 func (s *CardsService) SetExpirationDate(ctx context.Context, id string, t time.Time, opts *ActionOptions) (*Card, *Response, error) {
 	var err error
 	switch {
@@ -430,6 +466,8 @@ func (s *CardsService) SetExpirationDate(ctx context.Context, id string, t time.
 }
 
 // ClearExpirationDate removes a card's expiry date.
+//
+// API: POST /api/v2/cards/{id}/set-expiration-date
 func (s *CardsService) ClearExpirationDate(ctx context.Context, id string, opts *ActionOptions) (*Card, *Response, error) {
 	return s.act(ctx, id, ActionSetExpirationDate, noAccrual(opts), opts, expirationBody{nil})
 }

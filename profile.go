@@ -109,11 +109,15 @@ type AgencyProfileUpdateRequest struct {
 }
 
 // Get returns the account's profile.
+//
+// API: GET /api/v2/profile
 func (s *ProfileService) Get(ctx context.Context) (*Profile, *Response, error) {
 	return fetch[Profile](ctx, s.client, call{method: "GET", path: "profile"})
 }
 
 // Update changes the account's profile.
+//
+// API: PATCH /api/v2/profile
 func (s *ProfileService) Update(ctx context.Context, req *ProfileUpdateRequest) (*Profile, *Response, error) {
 	switch {
 	case req == nil:
@@ -129,11 +133,15 @@ func (s *ProfileService) Update(ctx context.Context, req *ProfileUpdateRequest) 
 }
 
 // GetAgency returns the agency profile.
+//
+// API: GET /api/v2/profile/agency
 func (s *ProfileService) GetAgency(ctx context.Context) (*AgencyProfile, *Response, error) {
 	return fetch[AgencyProfile](ctx, s.client, call{method: "GET", path: "profile/agency"})
 }
 
 // UpdateAgency changes the agency profile.
+//
+// API: PATCH /api/v2/profile/agency
 func (s *ProfileService) UpdateAgency(ctx context.Context, req *AgencyProfileUpdateRequest) (*AgencyProfile, *Response, error) {
 	switch {
 	case req == nil:

@@ -42,6 +42,8 @@ type PushListOptions struct {
 }
 
 // Send sends or schedules a push.
+//
+// API: POST /api/v2/pushes
 func (s *PushesService) Send(ctx context.Context, req *PushSendRequest) (*Push, *Response, error) {
 	switch {
 	case req == nil || req.Message == "":
@@ -53,6 +55,8 @@ func (s *PushesService) Send(ctx context.Context, req *PushSendRequest) (*Push, 
 }
 
 // List returns one page of pushes. opts may be nil.
+//
+// API: GET /api/v2/pushes
 func (s *PushesService) List(ctx context.Context, opts *PushListOptions) ([]Push, *Response, error) {
 	if err := opts.checkRange(); err != nil {
 		return nil, nil, err
@@ -61,6 +65,8 @@ func (s *PushesService) List(ctx context.Context, opts *PushListOptions) ([]Push
 }
 
 // All walks every push matching opts, fetching pages as the loop reaches them.
+//
+// API: GET /api/v2/pushes, page after page
 func (s *PushesService) All(ctx context.Context, opts *PushListOptions) iter.Seq2[Push, error] {
 	if err := opts.checkRange(); err != nil {
 		return failed[Push](err)
@@ -69,6 +75,8 @@ func (s *PushesService) All(ctx context.Context, opts *PushListOptions) iter.Seq
 }
 
 // Get returns a push.
+//
+// API: GET /api/v2/pushes/{id}
 func (s *PushesService) Get(ctx context.Context, id string) (*Push, *Response, error) {
 	p, err := segment("id", id)
 	if err != nil {

@@ -17,6 +17,8 @@ type SentSMS struct {
 }
 
 // Send sends a text message.
+//
+// API: POST /api/v2/sms
 func (s *SMSService) Send(ctx context.Context, req *SMSSendRequest) (*SentSMS, *Response, error) {
 	switch {
 	case req == nil || req.CustomerID == "":

@@ -37,6 +37,8 @@ func (o *RevenueOptions) checkRange() error {
 }
 
 // Revenue returns revenue figures, by company or template, for a date range. opts may be nil.
+//
+// API: GET /api/v2/statistics/revenue
 func (s *StatisticsService) Revenue(ctx context.Context, opts *RevenueOptions) (*RevenueStats, *Response, error) {
 	if err := opts.checkRange(); err != nil {
 		return nil, nil, err

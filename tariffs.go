@@ -49,6 +49,8 @@ type TariffOptions struct {
 }
 
 // List returns every tariff (the endpoint takes no paging).
+//
+// API: GET /api/v2/tariffs
 func (s *TariffsService) List(ctx context.Context) ([]Tariff, *Response, error) {
 	var tariffs []Tariff
 	resp, err := s.client.do(ctx, &call{method: "GET", path: "tariffs", out: &tariffs})
@@ -59,6 +61,8 @@ func (s *TariffsService) List(ctx context.Context) ([]Tariff, *Response, error) 
 }
 
 // Get returns a tariff.
+//
+// API: GET /api/v2/tariffs/{id}
 func (s *TariffsService) Get(ctx context.Context, id int) (*Tariff, *Response, error) {
 	p, err := intSegment("id", id)
 	if err != nil {

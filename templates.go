@@ -28,17 +28,23 @@ type RewardTierCreateRequest struct {
 }
 
 // List returns one page of templates. opts may be nil.
+//
+// API: GET /api/v2/templates
 func (s *TemplatesService) List(ctx context.Context, opts *TemplateListOptions) ([]Template, *Response, error) {
 	return list[Template](ctx, s.client, "templates", opts)
 }
 
 // All walks every template, fetching pages as the loop reaches them.
+//
+// API: GET /api/v2/templates, page after page
 func (s *TemplatesService) All(ctx context.Context, opts *TemplateListOptions) iter.Seq2[Template, error] {
 	return walk[Template](ctx, s.client, "templates", opts)
 }
 
 // Get returns a template. Pass it in ActionOptions.Template to let card actions check its
 // mechanics and membership limits.
+//
+// API: GET /api/v2/templates/{id}
 func (s *TemplatesService) Get(ctx context.Context, id int) (*Template, *Response, error) {
 	p, err := intSegment("id", id)
 	if err != nil {
@@ -48,6 +54,8 @@ func (s *TemplatesService) Get(ctx context.Context, id int) (*Template, *Respons
 }
 
 // CreateRewardTier adds a reward tier to a template.
+//
+// API: POST /api/v2/templates/{templateId}/reward_tiers
 func (s *TemplatesService) CreateRewardTier(ctx context.Context, templateID int, req *RewardTierCreateRequest) (*RewardTier, *Response, error) {
 	p, err := intSegment("templateId", templateID)
 	if err != nil {
@@ -67,6 +75,8 @@ func (s *TemplatesService) CreateRewardTier(ctx context.Context, templateID int,
 }
 
 // DeleteRewardTier removes a reward tier from a template.
+//
+// API: DELETE /api/v2/templates/{templateId}/reward_tiers/{id}
 func (s *TemplatesService) DeleteRewardTier(ctx context.Context, templateID, tierID int) (*Response, error) {
 	p, err := intSegment("templateId", templateID)
 	if err != nil {
