@@ -173,3 +173,66 @@ func pooledTransport() *http.Transport {
 	t.MaxIdleConnsPerHost = transport.DefaultIdleConnsPerHost
 	return t
 }
+
+// BenchmarkRateLimit has 32 goroutines call as fast as they can through one client limited to
+// 200 requests a second, for 10 seconds (2 with -short), and reports the rate the server saw
+// and the busiest one-second window. A token bucket admits at most burst + rate·T requests in
+// any window of T, so the window may never pass 201; the achieved rate should be within 5% of
+// 200.
+func BenchmarkRateLimit(b *testing.B) {
+	const limit, burst, workers = 200, 1, 32
+	window := 10 * time.Second
+	if testing.Short() {
+		window = 2 * time.Second
+	}
+	body := fixtureBytes(b, "card.json")
+	var mu sync.Mutex
+	var arrivals []time.Time
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		arrivals = append(arrivals, time.Now())
+		mu.Unlock()
+		_, _ = w.Write(body)
+	}))
+	b.Cleanup(srv.Close)
+	c, err := NewClient(testKey, WithBaseURL(srv.URL), WithRateLimit(limit, burst))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		mu.Lock()
+		arrivals = arrivals[:0]
+		mu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), window)
+		var wg sync.WaitGroup
+		for range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for ctx.Err() == nil {
+					_, _, _ = c.Cards.Get(ctx, "1")
+				}
+			}()
+		}
+		wg.Wait()
+		cancel()
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	achieved := float64(len(arrivals)) / window.Seconds()
+	busiest := 0
+	for i, j := 0, 0; j < len(arrivals); j++ {
+		for arrivals[j].Sub(arrivals[i]) >= time.Second {
+			i++
+		}
+		busiest = max(busiest, j-i+1)
+	}
+	b.ReportMetric(achieved, "req/s")
+	b.ReportMetric(float64(busiest), "max-req-in-1s")
+	if busiest > limit+burst {
+		b.Errorf("%d requests in one second, above the limit of %d", busiest, limit)
+	}
+	if achieved < 0.95*limit {
+		b.Logf("achieved %.1f req/s, more than 5%% below the limit of %d", achieved, limit)
+	}
+}
