@@ -63,7 +63,9 @@
 //
 // List methods return one page; All methods return an iter.Seq2 that fetches the next page
 // only when the loop reaches it, and stops at break, at an empty page, at the meta's
-// totalItems, or after yielding an error once:
+// totalItems, or after yielding an error once. A server whose pages do not advance (it
+// answers another page than asked, repeats the page before, or sends items past the total its
+// meta announced) ends the walk with ErrNoProgress instead of looping forever:
 //
 //	for card, err := range client.Cards.All(ctx, &loyalty.CardListOptions{TemplateID: 42}) {
 //		if err != nil { … }
@@ -71,20 +73,40 @@
 //
 // # Retries and the outcome-unknown rule
 //
-// Requests that read or delete (GET, DELETE) are repeated after connection errors and 429,
-// 502, 503 and 504 answers, with exponential backoff and jitter, honouring Retry-After up to
-// a cap (WithMaxRetryAfter), within the caller's context. Requests that change state (POST,
-// PATCH) carry no idempotency key, so sending one twice may add a stamp or points twice: they
-// are repeated only when the server certainly did not act, that is after a 429 or when the
-// connection could not be made at all. When such a request times out, loses its connection
-// or gets a 5xx, the error is an *OutcomeUnknownError (ErrOutcomeUnknown): read the card or
-// its operations before deciding to send it again.
+// Requests that read or delete (GET, DELETE) are repeated after connection errors, attempt
+// timeouts and 429, 502, 503 and 504 answers, with exponential backoff and jitter, honouring
+// Retry-After up to a cap (WithMaxRetryAfter), within the caller's context. Requests that
+// change state (POST, PATCH) carry no idempotency key, so sending one twice may add a stamp or
+// points twice: they are repeated only when the server certainly did not act, that is after a
+// 429 or when the request never left (the connection or the TLS handshake failed). When such
+// a request times out, loses its connection or gets a 5xx, the error is an
+// *OutcomeUnknownError (ErrOutcomeUnknown): read the card or its operations before deciding to
+// send it again. Certificate errors and requests net/http cannot send are never retried.
 //
-// # Concurrency
+// A DELETE whose first answer was lost and whose retry is answered 404 succeeded: the first
+// attempt deleted the object. The call returns no error and sets Response.DeletedEarlier.
+//
+// # Redirects
+//
+// Redirects are never followed, whatever http.Client is given: net/http would pass the
+// X-API-Key header on to whatever host the Location names, and turn a POST into a GET. A 3xx
+// answer is a *RedirectError naming the Location; it usually means a wrong base URL.
+//
+// # Concurrency and rate limits
 //
 // The client never changes after NewClient. Its transport keeps up to 100 idle connections
 // per host, so bulk work at high concurrency reuses connections instead of opening one per
-// call; a failed request never empties that pool.
+// call; a failed request never empties that pool. Clients derived with ForAPIKey and
+// ForCompany share it; CloseIdleConnections releases its idle connections.
+//
+// The API answers 429 past about 10 requests a second per key. WithRateLimit keeps each key
+// within a limit on the client side: the client waits before each attempt, as long as the
+// context allows, and every client derived for the same key draws from the same limiter.
+//
+// # Endpoints without a method
+//
+// Client.Do sends a Request to any path below /api/v2 with the same key, retries, redirect
+// rule, rate limit and error types, and decodes the answer's data into a value of yours.
 //
 // # Testing with loyaltytest
 //
@@ -96,5 +118,7 @@
 //	t.Cleanup(srv.Close)
 //	card, _, err := srv.Client.Cards.AddStamps(ctx, cardID, 1, nil)
 //
-// The examples of this package run against it.
+// A test that meets a 429 with Retry-After waits for it; WithRetryAfterScale(0.001) on the
+// test's client makes each second of it a millisecond. The examples of this package run
+// against the fake.
 package loyalty

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"net/url"
 
 	loyalty "github.com/loyaltycards/loyalty-go"
 	"github.com/loyaltycards/loyalty-go/loyaltytest"
@@ -127,4 +128,28 @@ func ExampleAPIError() {
 	}
 	// Output:
 	// no such card
+}
+
+// Reach an endpoint the SDK has no method for, with the client's key, retries and errors.
+func ExampleClient_Do() {
+	srv := loyaltytest.NewServer()
+	defer srv.Close()
+	client, ctx := srv.Client, context.Background()
+	if _, _, err := client.Customers.Create(ctx, &loyalty.CustomerCreateRequest{FirstName: "Jane", Phone: "15555550142"}); err != nil {
+		log.Fatal(err)
+	}
+
+	// The same call as client.Customers.List, for an endpoint the SDK does not know yet.
+	var customers []map[string]any
+	resp, err := client.Do(ctx, &loyalty.Request{
+		Method: "GET",
+		Path:   "customers",
+		Query:  url.Values{"phone": {"15555550142"}},
+	}, &customers)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(len(customers), customers[0]["firstName"], resp.Meta.TotalItems)
+	// Output:
+	// 1 Jane 1
 }
