@@ -2,10 +2,7 @@ package loyalty
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"iter"
-	"math"
 )
 
 // CardsService issues cards to customers, reads and deletes them, and applies card actions
@@ -62,6 +59,10 @@ type Card struct {
 	ExpiresAt *Timestamp `json:"expiresAt"`
 	CreatedAt Timestamp  `json:"createdAt"`
 	UpdatedAt Timestamp  `json:"updatedAt"`
+
+	// unread holds the paths, below the card, of members the answer sent but the client
+	// could not read, so that the action check never judges by a zero it did not receive.
+	unread []string
 }
 
 // CardBalance is what a card holds. Which members are meaningful depends on the card type;
@@ -77,43 +78,6 @@ type CardBalance struct {
 	NumberRewardsUnused int     `json:"numberRewardsUnused"`
 	NumberStampsTotal   int     `json:"numberStampsTotal"`
 	StampsBeforeReward  int     `json:"stampsBeforeReward"`
-}
-
-// UnmarshalJSON reads every counter as a JSON number, so that 4.0 (as PHP may write a
-// whole number) still counts as 4. null, or a value of another type, leaves a member zero:
-// an error here would stop the decoding of the card around it.
-func (b *CardBalance) UnmarshalJSON(data []byte) error {
-	var w struct {
-		Balance             *float64 `json:"balance"`
-		BonusBalance        *float64 `json:"bonusBalance"`
-		CurrentNumberOfUses *float64 `json:"currentNumberOfUses"`
-		DiscountAmount      *float64 `json:"discountAmount"`
-		DiscountPercentage  *float64 `json:"discountPercentage"`
-		NumberRewardsUnused *float64 `json:"numberRewardsUnused"`
-		NumberStampsTotal   *float64 `json:"numberStampsTotal"`
-		StampsBeforeReward  *float64 `json:"stampsBeforeReward"`
-	}
-	var typeErr *json.UnmarshalTypeError
-	if err := json.Unmarshal(data, &w); err != nil && !errors.As(err, &typeErr) {
-		return err
-	}
-	f := func(p *float64) float64 {
-		if p == nil {
-			return 0
-		}
-		return *p
-	}
-	*b = CardBalance{
-		Balance:             f(w.Balance),
-		BonusBalance:        int(math.Round(f(w.BonusBalance))),
-		CurrentNumberOfUses: int(math.Round(f(w.CurrentNumberOfUses))),
-		DiscountAmount:      int(math.Round(f(w.DiscountAmount))),
-		DiscountPercentage:  f(w.DiscountPercentage),
-		NumberRewardsUnused: int(math.Round(f(w.NumberRewardsUnused))),
-		NumberStampsTotal:   int(math.Round(f(w.NumberStampsTotal))),
-		StampsBeforeReward:  int(math.Round(f(w.StampsBeforeReward))),
-	}
-	return nil
 }
 
 // DirectInstallLink holds the links that install a card straight into one wallet.

@@ -1,6 +1,7 @@
 package loyalty
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -326,12 +327,17 @@ func lenientString(raw json.RawMessage) string {
 	return ""
 }
 
+// lenientInt reads a number sent as a JSON number or a numeric string ("400").
 func lenientInt(raw json.RawMessage) int {
-	var f float64
-	if json.Unmarshal(raw, &f) == nil {
-		return int(f)
+	var n json.Number
+	if json.Unmarshal(bytes.Trim(raw, `"`), &n) != nil {
+		return 0
 	}
-	return 0
+	f, err := n.Float64()
+	if err != nil {
+		return 0
+	}
+	return int(f)
 }
 
 func firstNonEmpty(ss ...string) string {

@@ -160,13 +160,16 @@ func TestOneOddFieldDoesNotCostTheAnswer(t *testing.T) {
 	ts.handle("GET /api/v2/cards/{id}", func(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte(`{"code":200,"data":{"balance":{"bonusBalance":"x","numberStampsTotal":4.0},"companyId":"154435","id":"1-2-3","type":"stamp","templateId":9}}`))
 	})
-	card, _, err := c.Cards.Get(context.Background(), "1")
+	card, resp, err := c.Cards.Get(context.Background(), "1")
 	require.NoError(t, err)
 	assert.Equal(t, "1-2-3", card.ID)
 	assert.Equal(t, CardTypeStamp, card.Type)
-	assert.Equal(t, 4, card.Balance.NumberStampsTotal)
+	assert.Equal(t, 4, card.Balance.NumberStampsTotal, "4.0 is a whole number")
 	assert.Equal(t, 9, card.TemplateID, "fields after the odd ones are still read")
-	assert.Equal(t, 0, card.CompanyID, "the odd field is left zero")
+	assert.Equal(t, 154435, card.CompanyID, "a number sent as a string is read")
+	assert.Equal(t, 0, card.Balance.BonusBalance, "the unreadable field is left zero")
+	assert.Equal(t, []UnreadField{{Path: "data.balance.bonusBalance", Reason: "want a whole number that fits int, got a string"}}, resp.UnreadFields,
+		"and reported, without its value")
 }
 
 func TestOutcomeUnknownErrorText(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -599,7 +600,7 @@ func refusal(a Action, t CardType, card *Card, tmpl *Template) string {
 	switch r.cond {
 	case WithVisitMechanics, WithSpendMechanics, WithPointsMechanics:
 		want := conditionMechanics[r.cond]
-		if tmpl == nil || tmpl.Mechanics == nil {
+		if tmpl == nil || tmpl.Mechanics == nil || unreadUnder(tmpl.unread, "mechanics") {
 			return ""
 		}
 		if have := tmpl.Mechanics.Kind(); have != "" && have != want {
@@ -637,9 +638,67 @@ func serverRefusal(err error, a Action, id string, t CardType) error {
 	return err
 }
 
+// markUnread records on the cards and templates of an answer which of their members could
+// not be read, for the action check.
+func markUnread(out any, fields []UnreadField) {
+	if len(fields) == 0 {
+		return
+	}
+	for _, f := range fields {
+		switch v := out.(type) {
+		case *Card:
+			if rest, ok := strings.CutPrefix(f.Path, "data."); ok {
+				v.unread = append(v.unread, rest)
+			}
+		case *Template:
+			if rest, ok := strings.CutPrefix(f.Path, "data."); ok {
+				v.unread = append(v.unread, rest)
+			}
+		case *[]Card:
+			if i, rest, ok := elementPath(f.Path); ok && i < len(*v) {
+				(*v)[i].unread = append((*v)[i].unread, rest)
+			}
+		case *[]Template:
+			if i, rest, ok := elementPath(f.Path); ok && i < len(*v) {
+				(*v)[i].unread = append((*v)[i].unread, rest)
+			}
+		}
+	}
+}
+
+// elementPath splits "data[3].balance.balance" into 3 and "balance.balance".
+func elementPath(path string) (int, string, bool) {
+	rest, ok := strings.CutPrefix(path, "data[")
+	if !ok {
+		return 0, "", false
+	}
+	num, rest, ok := strings.Cut(rest, "]")
+	i, err := strconv.Atoi(num)
+	if !ok || err != nil {
+		return 0, "", false
+	}
+	return i, strings.TrimPrefix(rest, "."), true
+}
+
+// unreadUnder reports whether any unread path starts with one of the members named.
+func unreadUnder(unread []string, members ...string) bool {
+	for _, p := range unread {
+		for _, m := range members {
+			if p == m || strings.HasPrefix(p, m+".") || strings.HasPrefix(p, m+"[") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // membershipLimited tells whether the card's membership tier limits visits, from the card's own
 // tier or else the template's tiers. known is false when neither settles it.
 func membershipLimited(card *Card, tmpl *Template) (limited, known bool) {
+	if card != nil && unreadUnder(card.unread, "membershipTier", "customerSubscription") ||
+		tmpl != nil && unreadUnder(tmpl.unread, "membershipTiers") {
+		return false, false // a limit the client could not read must not decide anything
+	}
 	var period string
 	if card != nil && card.CustomerSubscription != nil {
 		period = card.CustomerSubscription.Period

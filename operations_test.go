@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -595,5 +596,63 @@ func TestActionCondition(t *testing.T) {
 		cond, ok := ActionCondition(r.Action, r.CardType)
 		assert.True(t, ok)
 		assert.Equal(t, r.Condition, cond)
+	}
+}
+
+// A membership card read by the type look-up, whose tier limit arrives in a live shape.
+func TestMembershipLimitsReadFromTheLookUp(t *testing.T) {
+	t.Parallel()
+	answer := func(limit string) string {
+		return `{"code":200,"data":{"id":"6-6-6","type":"membership","membershipTier":{"id":4,` +
+			`"monthlyParameters":{"active":"1","limit":` + limit + `}}}}`
+	}
+	tests := []struct {
+		name     string
+		limit    string
+		action   func(s *CardsService) error
+		wantSent bool
+	}{
+		{"a limit sent as a string is read: subtracting visits is allowed", `"12"`,
+			func(s *CardsService) error {
+				_, _, err := s.SubtractVisits(context.Background(), "6-6-6", 1, nil)
+				return err
+			}, true},
+		{"a limit sent as a string is read: adding visits is refused", `"12"`,
+			func(s *CardsService) error {
+				_, _, err := s.AddVisits(context.Background(), "6-6-6", 1, nil)
+				return err
+			}, false},
+		{"an unreadable limit decides nothing: the server judges", `{"per":"day"}`,
+			func(s *CardsService) error {
+				_, _, err := s.SubtractVisits(context.Background(), "6-6-6", 1, nil)
+				return err
+			}, true},
+		{"an unreadable limit decides nothing, either way", `{"per":"day"}`,
+			func(s *CardsService) error {
+				_, _, err := s.AddVisits(context.Background(), "6-6-6", 1, nil)
+				return err
+			}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, ts := setup(t)
+			ts.handle("GET /api/v2/cards/{id}", func(w http.ResponseWriter, r *http.Request) {
+				_, _ = w.Write([]byte(answer(tt.limit)))
+			})
+			var posts atomic.Int32
+			ts.handle("POST /api/v2/cards/{id}/", func(w http.ResponseWriter, r *http.Request) {
+				posts.Add(1)
+				_, _ = w.Write([]byte(answer(tt.limit)))
+			})
+			err := tt.action(c.Cards)
+			if tt.wantSent {
+				require.NoError(t, err)
+				assert.Equal(t, int32(1), posts.Load())
+				return
+			}
+			assert.ErrorIs(t, err, ErrActionNotAllowed)
+			assert.Zero(t, posts.Load())
+		})
 	}
 }

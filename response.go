@@ -2,12 +2,11 @@ package loyalty
 
 import (
 	"bytes"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 
+	"github.com/loyaltycards/loyalty-go/internal/lenient"
 	"github.com/loyaltycards/loyalty-go/internal/transport"
 )
 
@@ -23,6 +22,12 @@ type Response struct {
 	Meta *ListMeta
 	// Attempts counts the requests sent for this call, retries included.
 	Attempts int
+	// UnreadFields lists the members of the answer that could not be read, each left at its
+	// zero value in the result (and each logged as a warning). The API is known to send
+	// numbers as strings, booleans as 0 or 1 and ids as numbers; those are read, so a field
+	// listed here held something else (an object for a number, say). Check it before
+	// trusting a zero balance.
+	UnreadFields []UnreadField
 	// DeletedEarlier is set on a delete that the server answered 404 on a retry, after an
 	// earlier attempt had reached it and its answer was lost: that attempt deleted the
 	// object, and the call reports success. Response.StatusCode is then 404.
@@ -34,6 +39,14 @@ type ListMeta struct {
 	CurrentPage  int `json:"currentPage"`
 	ItemsPerPage int `json:"itemsPerPage"`
 	TotalItems   int `json:"totalItems"`
+}
+
+// UnreadField is a member of an answer that could not be read into its field.
+type UnreadField struct {
+	// Path locates it in the answer, such as "data.balance.balance" or "data[2].id".
+	Path string
+	// Reason says what was expected and what came; it never quotes the value.
+	Reason string
 }
 
 // envelope is the wrapper around every success body of /api/v2. Data holds a pointer to the
@@ -66,24 +79,42 @@ func (c *Client) decode(r *call, res *transport.Result, out *Response) error {
 		return nil // 204, or an empty 200: nothing to decode, nothing wrong
 	}
 	var env envelope
-	var err error
+	var target any = &env
 	if r.app {
-		if r.out != nil {
-			err = json.Unmarshal(data, r.out)
+		if r.out == nil {
+			return nil
 		}
+		target = r.out
 	} else {
 		env.Data = r.out
-		err = json.Unmarshal(data, &env)
-		out.ResponseID, out.CreatedAt, out.Meta = env.ResponseID, env.CreatedAt, env.Meta
 	}
-	if err == nil || tolerable(err, r.app) {
-		if err != nil {
-			c.logger.Warn("loyalty: ignored a field of unexpected type", "method", r.method, "path", r.fullPath(), "error", err.Error())
+	problems, err := lenient.Unmarshal(data, target)
+	out.ResponseID, out.CreatedAt, out.Meta = env.ResponseID, env.CreatedAt, env.Meta
+	for _, p := range problems {
+		if p.Path == "" || p.Path == "data" {
+			// The answer as a whole is not the shape documented: nothing in it can be trusted.
+			err = fmt.Errorf("%s: %s", orRoot(p.Path), p.Reason)
+			break
 		}
-		return nil
+		out.UnreadFields = append(out.UnreadFields, UnreadField{Path: p.Path, Reason: p.Reason})
 	}
-	return &DecodeError{What: strings.TrimPrefix(fmt.Sprintf("%T", r.out), "*"), StatusCode: resp.StatusCode,
-		ResponseID: env.ResponseID, Method: r.method, Path: r.fullPath(), Err: err}
+	if err != nil {
+		return &DecodeError{What: strings.TrimPrefix(fmt.Sprintf("%T", r.out), "*"), StatusCode: resp.StatusCode,
+			ResponseID: env.ResponseID, Method: r.method, Path: r.fullPath(), Err: err}
+	}
+	for _, f := range out.UnreadFields {
+		c.logger.Warn("loyalty: a field of the answer could not be read and was left zero", "method", r.method,
+			"path", r.fullPath(), "field", f.Path, "reason", f.Reason, "responseId", env.ResponseID)
+	}
+	markUnread(r.out, out.UnreadFields)
+	return nil
+}
+
+func orRoot(path string) string {
+	if path == "" {
+		return "the answer"
+	}
+	return path
 }
 
 // redirectTarget is the Location of a redirect, without its query string, which may carry
@@ -95,12 +126,4 @@ func redirectTarget(resp *http.Response) string {
 	}
 	loc.RawQuery, loc.Fragment, loc.User = "", "", nil
 	return loc.String()
-}
-
-// tolerable reports a type mismatch inside the data (a number where a string was documented,
-// say). encoding/json has then decoded everything else, and the live API is known to differ
-// from its description in such details, so one odd field must not cost the whole answer.
-func tolerable(err error, bare bool) bool {
-	var te *json.UnmarshalTypeError
-	return errors.As(err, &te) && (strings.Contains(te.Field, ".") || bare && te.Field != "")
 }

@@ -106,6 +106,9 @@ type Template struct {
 	Mechanics *TemplateMechanics `json:"mechanics"`
 	CreatedAt Timestamp          `json:"createdAt"`
 	UpdatedAt Timestamp          `json:"updatedAt"`
+
+	// unread: see Card.
+	unread []string
 }
 
 // Mechanics is what a stamp or reward card counts: visits, money spent, or points.

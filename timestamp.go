@@ -76,6 +76,10 @@ func (t *Timestamp) UnmarshalJSON(data []byte) error {
 	if s == "" {
 		return nil
 	}
+	if secs, err := strconv.ParseInt(s, 10, 64); err == nil && len(s) >= 9 {
+		t.Time = time.Unix(secs, 0).UTC() // Unix seconds, quoted
+		return nil
+	}
 	for _, layout := range readTimeLayouts {
 		if v, err := time.Parse(layout, s); err == nil {
 			t.Time = v
