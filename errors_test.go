@@ -179,3 +179,17 @@ func TestOutcomeUnknownErrorText(t *testing.T) {
 	assert.ErrorIs(t, e, ErrOutcomeUnknown)
 	assert.ErrorIs(t, e, context.DeadlineExceeded)
 }
+
+func TestErrorCodeSentAsAString(t *testing.T) {
+	t.Parallel()
+	c, ts := setup(t)
+	ts.handle("GET /api/v2/cards/{id}", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(400)
+		_, _ = w.Write([]byte(`{"code":"400","message":"Bad card","responseId":"r-1"}`))
+	})
+	_, _, err := c.Cards.Get(context.Background(), "1")
+	var apiErr *APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, 400, apiErr.Code)
+	assert.Equal(t, "Bad card", apiErr.Message)
+}

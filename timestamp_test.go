@@ -100,3 +100,11 @@ func TestIDReadsStringsAndNumbers(t *testing.T) {
 		assert.Equal(t, want, id, in)
 	}
 }
+
+func TestTimestampReadsQuotedUnixSeconds(t *testing.T) {
+	t.Parallel()
+	var ts Timestamp
+	require.NoError(t, json.Unmarshal([]byte(`"1735689600"`), &ts))
+	assert.Equal(t, time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), ts.Time)
+	assert.Empty(t, ts.Raw())
+}
