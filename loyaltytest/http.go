@@ -197,8 +197,46 @@ func (s *Server) envelope(data any) (int, []byte) {
 		env["data"] = v
 	}
 	env["code"] = status
+	if s.live {
+		env["data"], env["meta"] = liveShape(env["data"]), liveShape(env["meta"])
+	}
 	out, _ := json.Marshal(env)
 	return status, out
+}
+
+// liveShape rewrites a value as the live API sends it: numbers as numeric strings, booleans
+// as 0 or 1.
+func liveShape(v any) any {
+	if v == nil {
+		return nil
+	}
+	raw, _ := json.Marshal(v)
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var tree any
+	_ = dec.Decode(&tree)
+	var walk func(x any) any
+	walk = func(x any) any {
+		switch n := x.(type) {
+		case map[string]any:
+			for k, c := range n {
+				n[k] = walk(c)
+			}
+		case []any:
+			for i, c := range n {
+				n[i] = walk(c)
+			}
+		case json.Number:
+			return n.String()
+		case bool:
+			if n {
+				return 1
+			}
+			return 0
+		}
+		return x
+	}
+	return walk(tree)
 }
 
 func (s *Server) writeError(w http.ResponseWriter, app bool, e *apiError) {

@@ -38,6 +38,7 @@ type Server struct {
 	Client *loyalty.Client
 
 	srv   *httptest.Server
+	live  bool       // answer in the live API's shapes (WithLiveShapes)
 	mu    sync.Mutex // guards st
 	st    *state
 	hooks hooks
@@ -50,6 +51,7 @@ type settings struct {
 	templates []Template
 	now       func() time.Time
 	rateLimit int
+	live      bool
 }
 
 // WithTemplates replaces the default templates (DefaultTemplates) of the agency and of every
@@ -63,6 +65,13 @@ func WithTemplates(templates ...Template) Option {
 // default, so that tests do not depend on timing.
 func WithRateLimit(perSecond int) Option {
 	return func(s *settings) { s.rateLimit = perSecond }
+}
+
+// WithLiveShapes makes the server answer as the live API has been seen to, rather than as its
+// description says: every number in data and meta is a numeric string ("125.50", "12") and
+// every boolean is 0 or 1. The client reads both; use it to check that your own code does too.
+func WithLiveShapes() Option {
+	return func(s *settings) { s.live = true }
 }
 
 // WithClock makes the server read the time from now, for tests that check dates.
@@ -84,6 +93,7 @@ func NewServer(opts ...Option) *Server {
 	s.hooks.faults = map[string][]*Fault{}
 	s.hooks.counts = map[string]int{}
 	s.hooks.limit = set.rateLimit
+	s.live = set.live
 	s.hooks.windows = map[string]*window{}
 	s.srv = httptest.NewServer(s.routes())
 	s.URL = s.srv.URL

@@ -703,3 +703,31 @@ func TestRateLimit(t *testing.T) {
 	// Ten calls cannot all fit in one second's three; a second boundary may let a few more by.
 	assert.GreaterOrEqual(t, limited, 4)
 }
+
+func TestLiveShapesAreReadByTheClient(t *testing.T) {
+	t.Parallel()
+	srv := NewServer(WithLiveShapes())
+	t.Cleanup(srv.Close)
+	ctx := context.Background()
+	customer, _, err := srv.Client.Customers.Create(ctx, &loyalty.CustomerCreateRequest{FirstName: "Jane", Phone: "15555550142"})
+	require.NoError(t, err)
+	card, _, err := srv.Client.Cards.Create(ctx, &loyalty.CardCreateRequest{CustomerID: customer.ID, TemplateID: srv.TemplateID(loyalty.CardTypeStamp)})
+	require.NoError(t, err)
+	card, resp, err := srv.Client.Cards.AddStamps(ctx, card.ID, 3, nil)
+	require.NoError(t, err)
+	assert.Empty(t, resp.UnreadFields)
+	assert.Equal(t, 3, card.Balance.NumberStampsTotal)
+	assert.Equal(t, srv.TemplateID(loyalty.CardTypeStamp), card.TemplateID)
+
+	// The raw answer really is in the live shape.
+	var raw map[string]any
+	_, err = srv.Client.Do(ctx, &loyalty.Request{Method: "GET", Path: "cards/" + card.ID}, &raw)
+	require.NoError(t, err)
+	assert.Equal(t, "3", raw["balance"].(map[string]any)["numberStampsTotal"])
+
+	cards, resp, err := srv.Client.Cards.List(ctx, nil)
+	require.NoError(t, err)
+	assert.Len(t, cards, 1)
+	require.NotNil(t, resp.Meta)
+	assert.Equal(t, 1, resp.Meta.TotalItems, "string meta is read too")
+}
