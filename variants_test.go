@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"reflect"
+	"regexp"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -58,6 +59,15 @@ var liveVariants = map[string]func(v any) (any, int){
 			return n.String(), ok
 		})
 	},
+	"numeric strings as numbers": func(v any) (any, int) {
+		return rewrite(v, func(x any) (any, bool) {
+			s, ok := x.(string)
+			if !ok || !wholeNumber.MatchString(s) {
+				return x, false
+			}
+			return json.Number(s), true
+		})
+	},
 	"booleans as 0/1": func(v any) (any, int) {
 		return rewrite(v, func(x any) (any, bool) {
 			b, ok := x.(bool)
@@ -83,6 +93,9 @@ var liveVariants = map[string]func(v any) (any, int){
 		})
 	},
 }
+
+// wholeNumber is a string the API could as well send as a number: an id such as "105".
+var wholeNumber = regexp.MustCompile(`^[1-9][0-9]{0,14}$`)
 
 // rewrite applies f to every scalar of the tree, keeping the envelope's own members as they are.
 func rewrite(v any, f func(any) (any, bool)) (any, int) {
