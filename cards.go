@@ -155,6 +155,9 @@ type DeletedResource struct {
 //
 // API: GET /api/v2/cards
 func (s *CardsService) List(ctx context.Context, opts *CardListOptions) ([]Card, *Response, error) {
+	if err := (*service)(s).ready(ctx); err != nil {
+		return nil, nil, err
+	}
 	cards, resp, err := list[Card](ctx, s.client, "cards", opts)
 	for i := range cards {
 		s.learn(&cards[i])
@@ -166,6 +169,9 @@ func (s *CardsService) List(ctx context.Context, opts *CardListOptions) ([]Card,
 //
 // API: GET /api/v2/cards, page after page
 func (s *CardsService) All(ctx context.Context, opts *CardListOptions) iter.Seq2[Card, error] {
+	if err := (*service)(s).ready(ctx); err != nil {
+		return failed[Card](err)
+	}
 	cards := walk[Card](ctx, s.client, "cards", opts)
 	return func(yield func(Card, error) bool) {
 		for card, err := range cards {
@@ -195,6 +201,9 @@ func (s *CardsService) one(ctx context.Context, r call) (*Card, *Response, error
 //
 // API: GET /api/v2/cards/{id}
 func (s *CardsService) Get(ctx context.Context, id string) (*Card, *Response, error) {
+	if err := (*service)(s).ready(ctx); err != nil {
+		return nil, nil, err
+	}
 	p, err := segment("id", id)
 	if err != nil {
 		return nil, nil, err
@@ -206,6 +215,12 @@ func (s *CardsService) Get(ctx context.Context, id string) (*Card, *Response, er
 //
 // API: POST /api/v2/cards
 func (s *CardsService) Create(ctx context.Context, req *CardCreateRequest) (*Card, *Response, error) {
+	if err := (*service)(s).ready(ctx); err != nil {
+		return nil, nil, err
+	}
+	if req == nil {
+		return nil, nil, invalid("request", "must not be nil")
+	}
 	if req == nil {
 		return nil, nil, invalid("request", "must not be nil")
 	}
@@ -222,6 +237,12 @@ func (s *CardsService) Create(ctx context.Context, req *CardCreateRequest) (*Car
 //
 // API: PATCH /api/v2/cards/{id}
 func (s *CardsService) Update(ctx context.Context, id string, req *CardUpdateRequest) (*Card, *Response, error) {
+	if err := (*service)(s).ready(ctx); err != nil {
+		return nil, nil, err
+	}
+	if req == nil {
+		return nil, nil, invalid("request", "must not be nil")
+	}
 	p, err := segment("id", id)
 	if err != nil {
 		return nil, nil, err
@@ -236,6 +257,9 @@ func (s *CardsService) Update(ctx context.Context, id string, req *CardUpdateReq
 //
 // API: DELETE /api/v2/cards/{id}
 func (s *CardsService) Delete(ctx context.Context, id string) (*Response, error) {
+	if err := (*service)(s).ready(ctx); err != nil {
+		return nil, err
+	}
 	p, err := segment("id", id)
 	if err != nil {
 		return nil, err

@@ -75,6 +75,24 @@ type Client struct {
 // service is what every resource service is: a handle on the shared client.
 type service struct{ client *Client }
 
+// errNoClient refuses calls through a Client that did not come from a constructor.
+var errNoClient = invalid("client", "is not set up: create it with NewClient, NewClientFromEnv or NewAppClient")
+
+// ready refuses a call that cannot be made: through a zero or nil Client, or without a
+// context. Every service method starts with it, so a caller's slip is an error, not a panic.
+func (s *service) ready(ctx context.Context) error {
+	if s == nil || !s.client.usable() {
+		return errNoClient
+	}
+	if ctx == nil {
+		return invalid("ctx", "must not be nil (use context.Background() or context.TODO())")
+	}
+	return nil
+}
+
+// usable reports whether c came from a constructor.
+func (c *Client) usable() bool { return c != nil && c.transport != nil }
+
 // NewClient returns a client that authenticates with apiKey, the key shown in the dashboard
 // under settings, integrations.
 func NewClient(apiKey string, opts ...Option) (*Client, error) {
@@ -101,7 +119,10 @@ func newClient(apiKey string, opts []Option) (*Client, error) {
 		timeout:       defaultTimeout,
 		typeCacheSize: defaultTypeCacheSize,
 	}
-	for _, opt := range opts {
+	for i, opt := range opts {
+		if opt == nil {
+			return nil, invalid("options", fmt.Sprintf("option %d is nil", i))
+		}
 		if err := opt(&cfg); err != nil {
 			return nil, err
 		}
@@ -161,9 +182,16 @@ func NewClientFromEnv(opts ...Option) (*Client, error) {
 // its companies. It shares this client's connection pool, retry policy, logger, rate limiters
 // (the new key gets its own) and settings.
 func (c *Client) ForAPIKey(apiKey string) (*Client, error) {
+	if !c.usable() {
+		return nil, errNoClient
+	}
 	apiKey = strings.TrimSpace(apiKey)
-	if apiKey == "" {
+	switch apiKey {
+	case "":
 		return nil, invalid("apiKey", "must not be empty")
+	case redacted:
+		return nil, invalid("apiKey", `is the "`+redacted+`" placeholder, not a key: a Company marshalled to JSON `+
+			`does not carry its key; keep company.APIKey.Reveal() in your own secret store`)
 	}
 	d := new(Client)
 	*d = *c
@@ -175,7 +203,12 @@ func (c *Client) ForAPIKey(apiKey string) (*Client, error) {
 // ForCompany returns a client that acts as the company (an agency's sub-account), with the
 // company's own key from its APIKey. It shares this client's connection pool and settings.
 func (c *Client) ForCompany(company *Company) (*Client, error) {
-	if company == nil || company.APIKey == "" {
+	switch {
+	case !c.usable():
+		return nil, errNoClient
+	case company == nil:
+		return nil, invalid("company", "must not be nil")
+	case company.APIKey == "":
 		return nil, invalid("company.apiKey", "the company carries no API key (read it with Companies.Get)")
 	}
 	return c.ForAPIKey(company.APIKey.Reveal())
@@ -238,6 +271,10 @@ func (c *Client) CloseIdleConnections() {
 
 // Format keeps the API key out of every fmt verb, %#v and %+v included.
 func (c *Client) Format(f fmt.State, verb rune) {
+	if c == nil {
+		fmt.Fprint(f, "loyalty.Client(nil)")
+		return
+	}
 	fmt.Fprintf(f, "loyalty.Client{baseURL: %q, apiKey: %s, appToken: %s}", c.base, Secret(c.apiKey), Secret(c.appToken))
 }
 
@@ -246,6 +283,9 @@ func (c *Client) String() string { return fmt.Sprintf("%v", c) }
 
 // LogValue keeps the API key out of slog records.
 func (c *Client) LogValue() slog.Value {
+	if c == nil {
+		return slog.StringValue("loyalty.Client(nil)")
+	}
 	return slog.GroupValue(slog.String("baseURL", c.base), slog.String("apiKey", Secret(c.apiKey).String()),
 		slog.String("appToken", Secret(c.appToken).String()))
 }
@@ -267,6 +307,9 @@ type call struct {
 func (r *call) fullPath() string { return apiPrefix + r.path }
 
 func (c *Client) do(ctx context.Context, r *call) (*Response, error) {
+	if err := c.common.ready(ctx); err != nil {
+		return nil, err
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("loyalty: %s %s: not sent: %w", r.method, r.fullPath(), err)
 	}

@@ -143,6 +143,9 @@ type SSOLink struct {
 //
 // API: GET /api/v2/companies
 func (s *CompaniesService) List(ctx context.Context, opts *CompanyListOptions) ([]Company, *Response, error) {
+	if err := (*service)(s).ready(ctx); err != nil {
+		return nil, nil, err
+	}
 	return list[Company](ctx, s.client, "companies", opts)
 }
 
@@ -150,6 +153,9 @@ func (s *CompaniesService) List(ctx context.Context, opts *CompanyListOptions) (
 //
 // API: GET /api/v2/companies, page after page
 func (s *CompaniesService) All(ctx context.Context, opts *CompanyListOptions) iter.Seq2[Company, error] {
+	if err := (*service)(s).ready(ctx); err != nil {
+		return failed[Company](err)
+	}
 	return walk[Company](ctx, s.client, "companies", opts)
 }
 
@@ -157,6 +163,9 @@ func (s *CompaniesService) All(ctx context.Context, opts *CompanyListOptions) it
 //
 // API: GET /api/v2/companies/{id}
 func (s *CompaniesService) Get(ctx context.Context, id int) (*Company, *Response, error) {
+	if err := (*service)(s).ready(ctx); err != nil {
+		return nil, nil, err
+	}
 	p, err := intSegment("id", id)
 	if err != nil {
 		return nil, nil, err
@@ -169,6 +178,12 @@ func (s *CompaniesService) Get(ctx context.Context, id int) (*Company, *Response
 //
 // API: POST /api/v2/companies
 func (s *CompaniesService) Create(ctx context.Context, req *CompanyCreateRequest) (*Company, *Response, error) {
+	if err := (*service)(s).ready(ctx); err != nil {
+		return nil, nil, err
+	}
+	if req == nil {
+		return nil, nil, invalid("request", "must not be nil")
+	}
 	if req == nil {
 		return nil, nil, invalid("request", "must not be nil")
 	}
@@ -200,6 +215,12 @@ func (s *CompaniesService) Create(ctx context.Context, req *CompanyCreateRequest
 //
 // API: PATCH /api/v2/companies/{id}
 func (s *CompaniesService) Update(ctx context.Context, id int, req *CompanyUpdateRequest) (*Company, *Response, error) {
+	if err := (*service)(s).ready(ctx); err != nil {
+		return nil, nil, err
+	}
+	if req == nil {
+		return nil, nil, invalid("request", "must not be nil")
+	}
 	p, err := intSegment("id", id)
 	if err != nil {
 		return nil, nil, err
@@ -214,6 +235,9 @@ func (s *CompaniesService) Update(ctx context.Context, id int, req *CompanyUpdat
 //
 // API: DELETE /api/v2/companies/{id}
 func (s *CompaniesService) Delete(ctx context.Context, id int) (*Response, error) {
+	if err := (*service)(s).ready(ctx); err != nil {
+		return nil, err
+	}
 	p, err := intSegment("id", id)
 	if err != nil {
 		return nil, err
@@ -225,6 +249,9 @@ func (s *CompaniesService) Delete(ctx context.Context, id int) (*Response, error
 //
 // API: GET /api/v2/companies/{id}/sso-link
 func (s *CompaniesService) SSOLink(ctx context.Context, id int) (*SSOLink, *Response, error) {
+	if err := (*service)(s).ready(ctx); err != nil {
+		return nil, nil, err
+	}
 	p, err := intSegment("id", id)
 	if err != nil {
 		return nil, nil, err
@@ -237,6 +264,12 @@ func (s *CompaniesService) SSOLink(ctx context.Context, id int) (*SSOLink, *Resp
 //
 // API: POST /api/v2/companies/{id}/change-tariff
 func (s *CompaniesService) ChangeTariff(ctx context.Context, id int, req *ChangeTariffRequest) (*Company, *Response, error) {
+	if err := (*service)(s).ready(ctx); err != nil {
+		return nil, nil, err
+	}
+	if req == nil {
+		return nil, nil, invalid("request", "must not be nil")
+	}
 	p, err := intSegment("id", id)
 	if err != nil {
 		return nil, nil, err

@@ -81,6 +81,9 @@ type customerPatch struct {
 //
 // API: GET /api/v2/customers
 func (s *CustomersService) List(ctx context.Context, opts *CustomerListOptions) ([]Customer, *Response, error) {
+	if err := (*service)(s).ready(ctx); err != nil {
+		return nil, nil, err
+	}
 	return list[Customer](ctx, s.client, "customers", opts)
 }
 
@@ -88,6 +91,9 @@ func (s *CustomersService) List(ctx context.Context, opts *CustomerListOptions) 
 //
 // API: GET /api/v2/customers, page after page
 func (s *CustomersService) All(ctx context.Context, opts *CustomerListOptions) iter.Seq2[Customer, error] {
+	if err := (*service)(s).ready(ctx); err != nil {
+		return failed[Customer](err)
+	}
 	return walk[Customer](ctx, s.client, "customers", opts)
 }
 
@@ -95,6 +101,9 @@ func (s *CustomersService) All(ctx context.Context, opts *CustomerListOptions) i
 //
 // API: GET /api/v2/customers/{id}
 func (s *CustomersService) Get(ctx context.Context, id string) (*Customer, *Response, error) {
+	if err := (*service)(s).ready(ctx); err != nil {
+		return nil, nil, err
+	}
 	p, err := segment("id", id)
 	if err != nil {
 		return nil, nil, err
@@ -107,6 +116,12 @@ func (s *CustomersService) Get(ctx context.Context, id string) (*Customer, *Resp
 //
 // API: POST /api/v2/customers
 func (s *CustomersService) Create(ctx context.Context, req *CustomerCreateRequest) (*Customer, *Response, error) {
+	if err := (*service)(s).ready(ctx); err != nil {
+		return nil, nil, err
+	}
+	if req == nil {
+		return nil, nil, invalid("request", "must not be nil")
+	}
 	if err := req.validate(); err != nil {
 		return nil, nil, err
 	}
@@ -133,14 +148,19 @@ func (r *CustomerCreateRequest) validate() error {
 //
 // API: PATCH /api/v2/customers/{id}
 func (s *CustomersService) Update(ctx context.Context, id string, req *CustomerUpdateRequest) (*Customer, *Response, error) {
+	if err := (*service)(s).ready(ctx); err != nil {
+		return nil, nil, err
+	}
+	if req == nil {
+		return nil, nil, invalid("request", "must not be nil")
+	}
 	p, err := segment("id", id)
 	if err != nil {
 		return nil, nil, err
 	}
-	if req == nil {
-		req = &CustomerUpdateRequest{}
-	}
 	switch {
+	case *req == CustomerUpdateRequest{}:
+		return nil, nil, invalid("request", "set at least one field to change")
 	case req.FirstName != nil && *req.FirstName == "":
 		return nil, nil, invalid("firstName", "must not be empty")
 	case req.Gender != nil && (*req.Gender < GenderUnknown || *req.Gender > GenderFemale):
@@ -156,6 +176,9 @@ func (s *CustomersService) Update(ctx context.Context, id string, req *CustomerU
 //
 // API: DELETE /api/v2/customers/{id}
 func (s *CustomersService) Delete(ctx context.Context, id string) (*Response, error) {
+	if err := (*service)(s).ready(ctx); err != nil {
+		return nil, err
+	}
 	p, err := segment("id", id)
 	if err != nil {
 		return nil, err

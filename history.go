@@ -56,6 +56,9 @@ func (o *OperationListOptions) checkRange() error {
 //
 // API: GET /api/v2/operations
 func (s *OperationsService) List(ctx context.Context, opts *OperationListOptions) ([]Operation, *Response, error) {
+	if err := (*service)(s).ready(ctx); err != nil {
+		return nil, nil, err
+	}
 	if err := opts.checkRange(); err != nil {
 		return nil, nil, err
 	}
@@ -66,6 +69,9 @@ func (s *OperationsService) List(ctx context.Context, opts *OperationListOptions
 //
 // API: GET /api/v2/operations, page after page
 func (s *OperationsService) All(ctx context.Context, opts *OperationListOptions) iter.Seq2[Operation, error] {
+	if err := (*service)(s).ready(ctx); err != nil {
+		return failed[Operation](err)
+	}
 	if err := opts.checkRange(); err != nil {
 		return failed[Operation](err)
 	}

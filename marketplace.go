@@ -111,6 +111,12 @@ func NewTransactionID() string {
 //
 // API: POST /api/v2/marketplace/accrue
 func (s *MarketplaceService) Accrue(ctx context.Context, req *AccrueRequest) (*Transaction, *Response, error) {
+	if err := (*service)(s).ready(ctx); err != nil {
+		return nil, nil, err
+	}
+	if req == nil {
+		return nil, nil, invalid("request", "must not be nil")
+	}
 	if req == nil {
 		return nil, nil, invalid("request", "must not be nil")
 	}
@@ -142,6 +148,12 @@ func (s *MarketplaceService) Accrue(ctx context.Context, req *AccrueRequest) (*T
 //
 // API: POST /api/v2/marketplace/reverse
 func (s *MarketplaceService) Reverse(ctx context.Context, req *ReverseRequest) (*Transaction, *Response, error) {
+	if err := (*service)(s).ready(ctx); err != nil {
+		return nil, nil, err
+	}
+	if req == nil {
+		return nil, nil, invalid("request", "must not be nil")
+	}
 	if req == nil || req.TransactionID == "" {
 		return nil, nil, invalid("transactionId", "must not be empty")
 	}
@@ -153,6 +165,12 @@ func (s *MarketplaceService) Reverse(ctx context.Context, req *ReverseRequest) (
 //
 // API: POST /api/v2/marketplace/resolve-credentials
 func (s *MarketplaceService) ResolveCredentials(ctx context.Context, req *ResolveCredentialsRequest) (*ResolvedCredentials, *Response, error) {
+	if err := (*service)(s).ready(ctx); err != nil {
+		return nil, nil, err
+	}
+	if req == nil {
+		return nil, nil, invalid("request", "must not be nil")
+	}
 	if req == nil || len(req.Names) == 0 {
 		return nil, nil, invalid("names", "must name at least one credential")
 	}

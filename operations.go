@@ -322,6 +322,9 @@ type (
 //
 // API: POST /api/v2/cards/{id}/add-transaction-amount
 func (s *CardsService) AddAmount(ctx context.Context, id string, amount int, opts *ActionOptions) (*Card, *Response, error) {
+	if err := (*service)(s).ready(ctx); err != nil {
+		return nil, nil, err
+	}
 	return s.act(ctx, id, ActionAddAmount, positiveInt("amount", amount), opts, amountBody{amount, opts.accrual()})
 }
 
@@ -329,6 +332,9 @@ func (s *CardsService) AddAmount(ctx context.Context, id string, amount int, opt
 //
 // API: POST /api/v2/cards/{id}/subtract-transaction-amount
 func (s *CardsService) SubtractAmount(ctx context.Context, id string, amount int, opts *ActionOptions) (*Card, *Response, error) {
+	if err := (*service)(s).ready(ctx); err != nil {
+		return nil, nil, err
+	}
 	return s.act(ctx, id, ActionSubtractAmount, positiveInt("amount", amount), opts, amountBody{amount, opts.accrual()})
 }
 
@@ -337,6 +343,9 @@ func (s *CardsService) SubtractAmount(ctx context.Context, id string, amount int
 //
 // API: POST /api/v2/cards/{id}/add-point
 func (s *CardsService) AddPoints(ctx context.Context, id string, points float64, opts *ActionOptions) (*Card, *Response, error) {
+	if err := (*service)(s).ready(ctx); err != nil {
+		return nil, nil, err
+	}
 	return s.act(ctx, id, ActionAddPoints, positiveNumber("points", points), opts, pointsBody{points, opts.accrual()})
 }
 
@@ -344,6 +353,9 @@ func (s *CardsService) AddPoints(ctx context.Context, id string, points float64,
 //
 // API: POST /api/v2/cards/{id}/subtract-point
 func (s *CardsService) SubtractPoints(ctx context.Context, id string, points float64, opts *ActionOptions) (*Card, *Response, error) {
+	if err := (*service)(s).ready(ctx); err != nil {
+		return nil, nil, err
+	}
 	return s.act(ctx, id, ActionSubtractPoints, positiveNumber("points", points), opts, pointsBody{points, opts.accrual()})
 }
 
@@ -351,6 +363,9 @@ func (s *CardsService) SubtractPoints(ctx context.Context, id string, points flo
 //
 // API: POST /api/v2/cards/{id}/add-reward
 func (s *CardsService) AddRewards(ctx context.Context, id string, rewards int, opts *ActionOptions) (*Card, *Response, error) {
+	if err := (*service)(s).ready(ctx); err != nil {
+		return nil, nil, err
+	}
 	return s.act(ctx, id, ActionAddRewards, positiveInt("rewards", rewards), opts, rewardsBody{rewards, opts.accrual()})
 }
 
@@ -358,6 +373,9 @@ func (s *CardsService) AddRewards(ctx context.Context, id string, rewards int, o
 //
 // API: POST /api/v2/cards/{id}/subtract-reward
 func (s *CardsService) SubtractRewards(ctx context.Context, id string, rewards int, opts *ActionOptions) (*Card, *Response, error) {
+	if err := (*service)(s).ready(ctx); err != nil {
+		return nil, nil, err
+	}
 	return s.act(ctx, id, ActionSubtractRewards, positiveInt("rewards", rewards), opts, rewardsBody{rewards, opts.accrual()})
 }
 
@@ -365,6 +383,9 @@ func (s *CardsService) SubtractRewards(ctx context.Context, id string, rewards i
 //
 // API: POST /api/v2/cards/{id}/add-scores
 func (s *CardsService) AddScores(ctx context.Context, id string, scores int, opts *ActionOptions) (*Card, *Response, error) {
+	if err := (*service)(s).ready(ctx); err != nil {
+		return nil, nil, err
+	}
 	return s.act(ctx, id, ActionAddScores, positiveInt("scores", scores), opts, scoresBody{scores, opts.accrual()})
 }
 
@@ -372,6 +393,9 @@ func (s *CardsService) AddScores(ctx context.Context, id string, scores int, opt
 //
 // API: POST /api/v2/cards/{id}/subtract-scores
 func (s *CardsService) SubtractScores(ctx context.Context, id string, scores int, opts *ActionOptions) (*Card, *Response, error) {
+	if err := (*service)(s).ready(ctx); err != nil {
+		return nil, nil, err
+	}
 	return s.act(ctx, id, ActionSubtractScores, positiveInt("scores", scores), opts, scoresBody{scores, opts.accrual()})
 }
 
@@ -379,6 +403,9 @@ func (s *CardsService) SubtractScores(ctx context.Context, id string, scores int
 //
 // API: POST /api/v2/cards/{id}/add-stamp
 func (s *CardsService) AddStamps(ctx context.Context, id string, stamps int, opts *ActionOptions) (*Card, *Response, error) {
+	if err := (*service)(s).ready(ctx); err != nil {
+		return nil, nil, err
+	}
 	return s.act(ctx, id, ActionAddStamps, positiveInt("stamps", stamps), opts, stampsBody{stamps, opts.accrual()})
 }
 
@@ -386,6 +413,9 @@ func (s *CardsService) AddStamps(ctx context.Context, id string, stamps int, opt
 //
 // API: POST /api/v2/cards/{id}/subtract-stamp
 func (s *CardsService) SubtractStamps(ctx context.Context, id string, stamps int, opts *ActionOptions) (*Card, *Response, error) {
+	if err := (*service)(s).ready(ctx); err != nil {
+		return nil, nil, err
+	}
 	return s.act(ctx, id, ActionSubtractStamps, positiveInt("stamps", stamps), opts, stampsBody{stamps, opts.accrual()})
 }
 
@@ -394,6 +424,9 @@ func (s *CardsService) SubtractStamps(ctx context.Context, id string, stamps int
 //
 // API: POST /api/v2/cards/{id}/add-visit
 func (s *CardsService) AddVisits(ctx context.Context, id string, visits int, opts *ActionOptions) (*Card, *Response, error) {
+	if err := (*service)(s).ready(ctx); err != nil {
+		return nil, nil, err
+	}
 	return s.act(ctx, id, ActionAddVisits, positiveInt("visits", visits), opts, visitsBody{visits, opts.accrual()})
 }
 
@@ -401,6 +434,9 @@ func (s *CardsService) AddVisits(ctx context.Context, id string, visits int, opt
 //
 // API: POST /api/v2/cards/{id}/subtract-visit
 func (s *CardsService) SubtractVisits(ctx context.Context, id string, visits int, opts *ActionOptions) (*Card, *Response, error) {
+	if err := (*service)(s).ready(ctx); err != nil {
+		return nil, nil, err
+	}
 	return s.act(ctx, id, ActionSubtractVisits, positiveInt("visits", visits), opts, visitsBody{visits, opts.accrual()})
 }
 
@@ -408,6 +444,9 @@ func (s *CardsService) SubtractVisits(ctx context.Context, id string, visits int
 //
 // API: POST /api/v2/cards/{id}/add-purchase
 func (s *CardsService) AddPurchase(ctx context.Context, id string, amount float64, opts *ActionOptions) (*Card, *Response, error) {
+	if err := (*service)(s).ready(ctx); err != nil {
+		return nil, nil, err
+	}
 	return s.act(ctx, id, ActionAddPurchase, positiveNumber("amount", amount), opts, purchaseBody{amount, opts.accrual()})
 }
 
@@ -416,6 +455,9 @@ func (s *CardsService) AddPurchase(ctx context.Context, id string, amount float6
 //
 // API: POST /api/v2/cards/{id}/subtract-purchase
 func (s *CardsService) SubtractPurchase(ctx context.Context, id string, amount float64, opts *ActionOptions) (*Card, *Response, error) {
+	if err := (*service)(s).ready(ctx); err != nil {
+		return nil, nil, err
+	}
 	return s.act(ctx, id, ActionSubtractPurchase, positiveNumber("amount", amount), opts, purchaseBody{amount, opts.accrual()})
 }
 
@@ -424,6 +466,9 @@ func (s *CardsService) SubtractPurchase(ctx context.Context, id string, amount f
 //
 // API: POST /api/v2/cards/{id}/receive-reward
 func (s *CardsService) ReceiveReward(ctx context.Context, id string, tierID int, opts *ActionOptions) (*Card, *Response, error) {
+	if err := (*service)(s).ready(ctx); err != nil {
+		return nil, nil, err
+	}
 	return s.act(ctx, id, ActionReceiveReward, positiveInt("tierId", tierID), opts, receiveRewardBody{tierID, opts.accrual()})
 }
 
@@ -431,6 +476,9 @@ func (s *CardsService) ReceiveReward(ctx context.Context, id string, tierID int,
 //
 // API: POST /api/v2/cards/{id}/redeem-coupon
 func (s *CardsService) RedeemCoupon(ctx context.Context, id string, opts *ActionOptions) (*Card, *Response, error) {
+	if err := (*service)(s).ready(ctx); err != nil {
+		return nil, nil, err
+	}
 	return s.act(ctx, id, ActionRedeemCoupon, nil, opts, opts.accrual())
 }
 
@@ -439,6 +487,9 @@ func (s *CardsService) RedeemCoupon(ctx context.Context, id string, opts *Action
 //
 // API: POST /api/v2/cards/{id}/set-membership-tier
 func (s *CardsService) SetMembershipTier(ctx context.Context, id string, tierID int, period MembershipPeriod, opts *ActionOptions) (*Card, *Response, error) {
+	if err := (*service)(s).ready(ctx); err != nil {
+		return nil, nil, err
+	}
 	err := positiveInt("tierId", tierID)
 	if err == nil && !period.valid() {
 		err = invalid("period", "must be day, week, month or year")
@@ -454,6 +505,9 @@ func (s *CardsService) SetMembershipTier(ctx context.Context, id string, tierID 
 //
 // API: POST /api/v2/cards/{id}/set-expiration-date
 func (s *CardsService) SetExpirationDate(ctx context.Context, id string, t time.Time, opts *ActionOptions) (*Card, *Response, error) {
+	if err := (*service)(s).ready(ctx); err != nil {
+		return nil, nil, err
+	}
 	var err error
 	switch {
 	case t.IsZero():
@@ -470,6 +524,9 @@ func (s *CardsService) SetExpirationDate(ctx context.Context, id string, t time.
 //
 // API: POST /api/v2/cards/{id}/set-expiration-date
 func (s *CardsService) ClearExpirationDate(ctx context.Context, id string, opts *ActionOptions) (*Card, *Response, error) {
+	if err := (*service)(s).ready(ctx); err != nil {
+		return nil, nil, err
+	}
 	return s.act(ctx, id, ActionSetExpirationDate, noAccrual(opts), opts, expirationBody{nil})
 }
 

@@ -144,3 +144,11 @@ func walk[T any, O any, PO interface {
 		})(yield)
 	}
 }
+
+// failed is a sequence that yields err once.
+func failed[T any](err error) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		var zero T
+		yield(zero, err)
+	}
+}

@@ -112,6 +112,9 @@ type AgencyProfileUpdateRequest struct {
 //
 // API: GET /api/v2/profile
 func (s *ProfileService) Get(ctx context.Context) (*Profile, *Response, error) {
+	if err := (*service)(s).ready(ctx); err != nil {
+		return nil, nil, err
+	}
 	return fetch[Profile](ctx, s.client, call{method: "GET", path: "profile"})
 }
 
@@ -119,6 +122,12 @@ func (s *ProfileService) Get(ctx context.Context) (*Profile, *Response, error) {
 //
 // API: PATCH /api/v2/profile
 func (s *ProfileService) Update(ctx context.Context, req *ProfileUpdateRequest) (*Profile, *Response, error) {
+	if err := (*service)(s).ready(ctx); err != nil {
+		return nil, nil, err
+	}
+	if req == nil {
+		return nil, nil, invalid("request", "must not be nil")
+	}
 	switch {
 	case req == nil:
 		return nil, nil, invalid("request", "must not be nil")
@@ -136,6 +145,9 @@ func (s *ProfileService) Update(ctx context.Context, req *ProfileUpdateRequest) 
 //
 // API: GET /api/v2/profile/agency
 func (s *ProfileService) GetAgency(ctx context.Context) (*AgencyProfile, *Response, error) {
+	if err := (*service)(s).ready(ctx); err != nil {
+		return nil, nil, err
+	}
 	return fetch[AgencyProfile](ctx, s.client, call{method: "GET", path: "profile/agency"})
 }
 
@@ -143,6 +155,12 @@ func (s *ProfileService) GetAgency(ctx context.Context) (*AgencyProfile, *Respon
 //
 // API: PATCH /api/v2/profile/agency
 func (s *ProfileService) UpdateAgency(ctx context.Context, req *AgencyProfileUpdateRequest) (*AgencyProfile, *Response, error) {
+	if err := (*service)(s).ready(ctx); err != nil {
+		return nil, nil, err
+	}
+	if req == nil {
+		return nil, nil, invalid("request", "must not be nil")
+	}
 	switch {
 	case req == nil:
 		return nil, nil, invalid("request", "must not be nil")

@@ -45,6 +45,12 @@ type PushListOptions struct {
 //
 // API: POST /api/v2/pushes
 func (s *PushesService) Send(ctx context.Context, req *PushSendRequest) (*Push, *Response, error) {
+	if err := (*service)(s).ready(ctx); err != nil {
+		return nil, nil, err
+	}
+	if req == nil {
+		return nil, nil, invalid("request", "must not be nil")
+	}
 	switch {
 	case req == nil || req.Message == "":
 		return nil, nil, invalid("message", "must not be empty")
@@ -58,6 +64,9 @@ func (s *PushesService) Send(ctx context.Context, req *PushSendRequest) (*Push, 
 //
 // API: GET /api/v2/pushes
 func (s *PushesService) List(ctx context.Context, opts *PushListOptions) ([]Push, *Response, error) {
+	if err := (*service)(s).ready(ctx); err != nil {
+		return nil, nil, err
+	}
 	if err := opts.checkRange(); err != nil {
 		return nil, nil, err
 	}
@@ -68,6 +77,9 @@ func (s *PushesService) List(ctx context.Context, opts *PushListOptions) ([]Push
 //
 // API: GET /api/v2/pushes, page after page
 func (s *PushesService) All(ctx context.Context, opts *PushListOptions) iter.Seq2[Push, error] {
+	if err := (*service)(s).ready(ctx); err != nil {
+		return failed[Push](err)
+	}
 	if err := opts.checkRange(); err != nil {
 		return failed[Push](err)
 	}
@@ -78,6 +90,9 @@ func (s *PushesService) All(ctx context.Context, opts *PushListOptions) iter.Seq
 //
 // API: GET /api/v2/pushes/{id}
 func (s *PushesService) Get(ctx context.Context, id string) (*Push, *Response, error) {
+	if err := (*service)(s).ready(ctx); err != nil {
+		return nil, nil, err
+	}
 	p, err := segment("id", id)
 	if err != nil {
 		return nil, nil, err
@@ -90,12 +105,4 @@ func (o *PushListOptions) checkRange() error {
 		return nil
 	}
 	return checkRange(o.StartDate, o.EndDate)
-}
-
-// failed is a sequence that yields err once.
-func failed[T any](err error) iter.Seq2[T, error] {
-	return func(yield func(T, error) bool) {
-		var zero T
-		yield(zero, err)
-	}
 }

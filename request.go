@@ -33,6 +33,9 @@ type Request struct {
 // pointer, or nil to discard it) and returns the same error types: *APIError,
 // *OutcomeUnknownError, *RedirectError, *RequestError, *DecodeError, *ArgumentError.
 func (c *Client) Do(ctx context.Context, req *Request, out any) (*Response, error) {
+	if !c.usable() {
+		return nil, errNoClient
+	}
 	if req == nil {
 		return nil, invalid("request", "must not be nil")
 	}

@@ -20,6 +20,12 @@ type SentSMS struct {
 //
 // API: POST /api/v2/sms
 func (s *SMSService) Send(ctx context.Context, req *SMSSendRequest) (*SentSMS, *Response, error) {
+	if err := (*service)(s).ready(ctx); err != nil {
+		return nil, nil, err
+	}
+	if req == nil {
+		return nil, nil, invalid("request", "must not be nil")
+	}
 	switch {
 	case req == nil || req.CustomerID == "":
 		return nil, nil, invalid("customerId", "must not be empty")

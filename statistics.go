@@ -40,6 +40,9 @@ func (o *RevenueOptions) checkRange() error {
 //
 // API: GET /api/v2/statistics/revenue
 func (s *StatisticsService) Revenue(ctx context.Context, opts *RevenueOptions) (*RevenueStats, *Response, error) {
+	if err := (*service)(s).ready(ctx); err != nil {
+		return nil, nil, err
+	}
 	if err := opts.checkRange(); err != nil {
 		return nil, nil, err
 	}

@@ -52,6 +52,9 @@ type TariffOptions struct {
 //
 // API: GET /api/v2/tariffs
 func (s *TariffsService) List(ctx context.Context) ([]Tariff, *Response, error) {
+	if err := (*service)(s).ready(ctx); err != nil {
+		return nil, nil, err
+	}
 	var tariffs []Tariff
 	resp, err := s.client.do(ctx, &call{method: "GET", path: "tariffs", out: &tariffs})
 	if err != nil {
@@ -64,6 +67,9 @@ func (s *TariffsService) List(ctx context.Context) ([]Tariff, *Response, error) 
 //
 // API: GET /api/v2/tariffs/{id}
 func (s *TariffsService) Get(ctx context.Context, id int) (*Tariff, *Response, error) {
+	if err := (*service)(s).ready(ctx); err != nil {
+		return nil, nil, err
+	}
 	p, err := intSegment("id", id)
 	if err != nil {
 		return nil, nil, err

@@ -31,6 +31,9 @@ type RewardTierCreateRequest struct {
 //
 // API: GET /api/v2/templates
 func (s *TemplatesService) List(ctx context.Context, opts *TemplateListOptions) ([]Template, *Response, error) {
+	if err := (*service)(s).ready(ctx); err != nil {
+		return nil, nil, err
+	}
 	return list[Template](ctx, s.client, "templates", opts)
 }
 
@@ -38,6 +41,9 @@ func (s *TemplatesService) List(ctx context.Context, opts *TemplateListOptions) 
 //
 // API: GET /api/v2/templates, page after page
 func (s *TemplatesService) All(ctx context.Context, opts *TemplateListOptions) iter.Seq2[Template, error] {
+	if err := (*service)(s).ready(ctx); err != nil {
+		return failed[Template](err)
+	}
 	return walk[Template](ctx, s.client, "templates", opts)
 }
 
@@ -46,6 +52,9 @@ func (s *TemplatesService) All(ctx context.Context, opts *TemplateListOptions) i
 //
 // API: GET /api/v2/templates/{id}
 func (s *TemplatesService) Get(ctx context.Context, id int) (*Template, *Response, error) {
+	if err := (*service)(s).ready(ctx); err != nil {
+		return nil, nil, err
+	}
 	p, err := intSegment("id", id)
 	if err != nil {
 		return nil, nil, err
@@ -57,6 +66,12 @@ func (s *TemplatesService) Get(ctx context.Context, id int) (*Template, *Respons
 //
 // API: POST /api/v2/templates/{templateId}/reward_tiers
 func (s *TemplatesService) CreateRewardTier(ctx context.Context, templateID int, req *RewardTierCreateRequest) (*RewardTier, *Response, error) {
+	if err := (*service)(s).ready(ctx); err != nil {
+		return nil, nil, err
+	}
+	if req == nil {
+		return nil, nil, invalid("request", "must not be nil")
+	}
 	p, err := intSegment("templateId", templateID)
 	if err != nil {
 		return nil, nil, err
@@ -78,6 +93,9 @@ func (s *TemplatesService) CreateRewardTier(ctx context.Context, templateID int,
 //
 // API: DELETE /api/v2/templates/{templateId}/reward_tiers/{id}
 func (s *TemplatesService) DeleteRewardTier(ctx context.Context, templateID, tierID int) (*Response, error) {
+	if err := (*service)(s).ready(ctx); err != nil {
+		return nil, err
+	}
 	p, err := intSegment("templateId", templateID)
 	if err != nil {
 		return nil, err
