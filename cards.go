@@ -221,9 +221,6 @@ func (s *CardsService) Create(ctx context.Context, req *CardCreateRequest) (*Car
 	if req == nil {
 		return nil, nil, invalid("request", "must not be nil")
 	}
-	if req == nil {
-		return nil, nil, invalid("request", "must not be nil")
-	}
 	if req.CustomerID == "" {
 		return nil, nil, invalid("customerId", "must not be empty")
 	}

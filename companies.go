@@ -184,9 +184,6 @@ func (s *CompaniesService) Create(ctx context.Context, req *CompanyCreateRequest
 	if req == nil {
 		return nil, nil, invalid("request", "must not be nil")
 	}
-	if req == nil {
-		return nil, nil, invalid("request", "must not be nil")
-	}
 	for _, f := range [...]struct{ name, v string }{{"name", req.Name}, {"email", req.Email}, {"phone", req.Phone},
 		{"country", req.Country}, {"userName", req.UserName}, {"userSurname", req.UserSurname}} {
 		if f.v == "" {
@@ -225,8 +222,13 @@ func (s *CompaniesService) Update(ctx context.Context, id int, req *CompanyUpdat
 	if err != nil {
 		return nil, nil, err
 	}
-	if req == nil || (req.Name == nil && req.ExpiresAt == nil) {
+	if req.Name == nil && req.ExpiresAt == nil {
 		return nil, nil, invalid("request", "set the name or the expiry to change")
+	}
+	if req.ExpiresAt != nil {
+		if err := checkStored("expiresAt", req.ExpiresAt.Time); err != nil {
+			return nil, nil, err
+		}
 	}
 	return fetch[Company](ctx, s.client, call{method: "PATCH", path: "companies/" + p, body: req})
 }

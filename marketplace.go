@@ -117,9 +117,6 @@ func (s *MarketplaceService) Accrue(ctx context.Context, req *AccrueRequest) (*T
 	if req == nil {
 		return nil, nil, invalid("request", "must not be nil")
 	}
-	if req == nil {
-		return nil, nil, invalid("request", "must not be nil")
-	}
 	if req.SerialNumber == "" && req.Phone == "" && req.Email == "" {
 		return nil, nil, invalid("serialNumber", "a serial number, phone or email is required to find the card")
 	}

@@ -500,8 +500,9 @@ func (s *CardsService) SetMembershipTier(ctx context.Context, id string, tierID 
 	return s.act(ctx, id, ActionSetMembershipTier, err, opts, membershipTierBody{tierID, period})
 }
 
-// SetExpirationDate makes a card expire at t. The API cannot store dates after 2038-01-19, so
-// those are refused. The endpoint takes no comment or purchase sum.
+// SetExpirationDate makes a card expire at t. The API stores 1970-01-01T00:00:01Z to
+// 2038-01-19T03:14:07Z only, so a time outside is refused. The endpoint takes no comment or
+// purchase sum.
 //
 // API: POST /api/v2/cards/{id}/set-expiration-date
 func (s *CardsService) SetExpirationDate(ctx context.Context, id string, t time.Time, opts *ActionOptions) (*Card, *Response, error) {
@@ -512,10 +513,10 @@ func (s *CardsService) SetExpirationDate(ctx context.Context, id string, t time.
 	switch {
 	case t.IsZero():
 		err = invalid("expiresAt", "must be set (use ClearExpirationDate to remove it)")
-	case t.After(maxExpiry):
-		err = invalid("expiresAt", "must not be after 2038-01-19T03:14:07Z, the last date the API stores")
 	default:
-		err = noAccrual(opts)
+		if err = checkStored("expiresAt", t); err == nil {
+			err = noAccrual(opts)
+		}
 	}
 	return s.act(ctx, id, ActionSetExpirationDate, err, opts, expirationBody{&Timestamp{Time: t}})
 }
@@ -529,9 +530,6 @@ func (s *CardsService) ClearExpirationDate(ctx context.Context, id string, opts 
 	}
 	return s.act(ctx, id, ActionSetExpirationDate, noAccrual(opts), opts, expirationBody{nil})
 }
-
-// maxExpiry is the last instant the API is reported to store (32-bit Unix time).
-var maxExpiry = time.Date(2038, time.January, 19, 3, 14, 7, 0, time.UTC)
 
 func positiveInt(name string, v int) error {
 	if v <= 0 {

@@ -52,10 +52,13 @@ func (s *PushesService) Send(ctx context.Context, req *PushSendRequest) (*Push, 
 		return nil, nil, invalid("request", "must not be nil")
 	}
 	switch {
-	case req == nil || req.Message == "":
+	case req.Message == "":
 		return nil, nil, invalid("message", "must not be empty")
 	case req.TemplateID <= 0:
 		return nil, nil, invalid("templateId", "must be a positive id")
+	}
+	if err := checkStored("scheduledAt", req.ScheduledAt.Time); err != nil {
+		return nil, nil, err
 	}
 	return fetch[Push](ctx, s.client, call{method: "POST", path: "pushes", body: req})
 }

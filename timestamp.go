@@ -124,9 +124,24 @@ func (d Date) String() string {
 	return fmt.Sprintf("%04d-%02d-%02d", d.Year, d.Month, d.Day)
 }
 
-// valid reports whether the date names a real day.
+// valid reports whether the date names a real day with a four-digit year.
 func (d Date) valid() bool {
-	return d.IsZero() || DateOf(time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC)) == d
+	return d.IsZero() || d.Year >= 1000 && d.Year <= 9999 && DateOf(time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC)) == d
+}
+
+// The API keeps date-times in SQL TIMESTAMP columns of 32 bits, which hold
+// 1970-01-01 00:00:01 to 2038-01-19 03:14:07 UTC and nothing else.
+var (
+	firstStored = time.Date(1970, time.January, 1, 0, 0, 1, 0, time.UTC)
+	lastStored  = time.Date(2038, time.January, 19, 3, 14, 7, 0, time.UTC)
+)
+
+// checkStored refuses a date-time the API cannot store. A zero time passes: it means "not set".
+func checkStored(name string, t time.Time) error {
+	if t.IsZero() || !t.Before(firstStored) && !t.After(lastStored) {
+		return nil
+	}
+	return invalid(name, "must be between 1970-01-01T00:00:01Z and 2038-01-19T03:14:07Z, the range the API stores")
 }
 
 // MarshalJSON writes "YYYY-MM-DD", or null when unset.
@@ -160,9 +175,9 @@ func (d Date) EncodeValues(key string, v *url.Values) error {
 func checkRange(start, end Date) error {
 	switch {
 	case !start.valid():
-		return invalid("startDate", "is not a calendar day")
+		return invalid("startDate", "is not a calendar day with a four-digit year")
 	case !end.valid():
-		return invalid("endDate", "is not a calendar day")
+		return invalid("endDate", "is not a calendar day with a four-digit year")
 	case !start.IsZero() && !end.IsZero() && end.String() < start.String():
 		return invalid("endDate", "is before startDate")
 	}
