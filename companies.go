@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"iter"
 	"log/slog"
+	"strings"
 )
 
 // CompaniesService manages an agency's sub-accounts (companies). To act as a company, get a
@@ -134,10 +135,29 @@ type ChangeTariffRequest struct {
 // and in that one type.
 const changeTariffPath = "/change-tariff"
 
-// SSOLink is a single-sign-on link into a company's dashboard.
+// SSOLink is a single-sign-on link into a company's dashboard. The link is a bearer
+// credential: whoever opens it is signed in. Hand it to the company's user and nowhere else.
+// Printing or logging an SSOLink shows the link without its query string (where the token
+// travels); Link itself, and JSON, keep it whole.
 type SSOLink struct {
 	Link string `json:"link"`
 }
+
+// String shows the link without its query string and fragment.
+func (l SSOLink) String() string {
+	base, _, _ := strings.Cut(l.Link, "?")
+	base, _, _ = strings.Cut(base, "#")
+	if base != l.Link {
+		return base + "?" + redacted
+	}
+	return base
+}
+
+// Format keeps the token out of every fmt verb, %#v and %+v included.
+func (l SSOLink) Format(f fmt.State, _ rune) { fmt.Fprint(f, l.String()) }
+
+// LogValue keeps the token out of slog records.
+func (l SSOLink) LogValue() slog.Value { return slog.StringValue(l.String()) }
 
 // List returns one page of companies. opts may be nil.
 //

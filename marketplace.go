@@ -3,7 +3,9 @@ package loyalty
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"fmt"
+	"log/slog"
 
 	"github.com/loyaltycards/loyalty-go/internal/transport"
 )
@@ -17,18 +19,35 @@ import (
 // send them again with the same id.
 type MarketplaceService service
 
-// Credential is a merchant credential an app passes along, by name.
+// Credential is a merchant credential an app passes along, by name. Its Value may be a
+// secret (a merchant's key for the app's own service): it is sent to the marketplace
+// endpoints only, and printing or logging a Credential shows its name and "[redacted]".
+// JSON keeps the value, since the marketplace needs it.
 type Credential struct {
 	Name  string `json:"name"`
 	Value string `json:"value"`
 }
 
+// String shows the credential's name, never its value.
+func (c Credential) String() string {
+	if c.Value == "" {
+		return c.Name + "="
+	}
+	return c.Name + "=" + redacted
+}
+
+// Format keeps the value out of every fmt verb, %#v and %+v included.
+func (c Credential) Format(f fmt.State, _ rune) { fmt.Fprint(f, c.String()) }
+
+// LogValue keeps the value out of slog records.
+func (c Credential) LogValue() slog.Value { return slog.StringValue(c.String()) }
+
 // Check is the purchase an accrual is for. Amounts are in minor units (cents).
 type Check struct {
 	// Amount is the check total in cents.
 	Amount int `json:"amount"`
-	// Currency is an ISO 4217 code, such as "USD".
-	Currency   string      `json:"currency,omitempty"`
+	// Currency is the ISO 4217 code of the amounts, such as "USD"; required.
+	Currency   string      `json:"currency"`
 	Selections []Selection `json:"selections"`
 }
 
@@ -48,7 +67,9 @@ type Selection struct {
 type AccrueRequest struct {
 	// TransactionID identifies the purchase; the server applies one id once. Leave it empty to
 	// have Accrue generate one: it is written back here, so a failed call can be sent again
-	// with the same id.
+	// with the same id. Such a request belongs to one purchase: once accrued, or once its
+	// check or customer changed, Accrue refuses it rather than return the first transaction
+	// for a second purchase. Use a new AccrueRequest for each purchase.
 	TransactionID string       `json:"transactionId"`
 	Check         Check        `json:"check"`
 	SerialNumber  string       `json:"serialNumber,omitempty"`
@@ -57,6 +78,11 @@ type AccrueRequest struct {
 	FirstName     string       `json:"firstName,omitempty"`
 	LastName      string       `json:"lastName,omitempty"`
 	Credentials   []Credential `json:"credentials,omitempty"`
+
+	// generated is the TransactionID Accrue generated for this request, purchase what the
+	// request said then, and accrued whether the server applied it.
+	generated, purchase string
+	accrued             bool
 }
 
 // ReverseRequest reverses an earlier accrual by its transaction id.
@@ -131,14 +157,67 @@ func (s *MarketplaceService) Accrue(ctx context.Context, req *AccrueRequest) (*T
 			return nil, nil, invalid(fmt.Sprintf("check.selections[%d].totalPrice", i), "must not be negative")
 		}
 	}
-	if req.TransactionID == "" {
-		req.TransactionID = NewTransactionID()
+	if !currencyCode(req.Check.Currency) {
+		return nil, nil, invalid("check.currency", "must be a three-letter ISO 4217 code, such as USD")
 	}
 	body := *req // the caller's request keeps what they set, but for the id written back
+	body.generated, body.purchase = "", ""
 	if body.Check.Selections == nil {
 		body.Check.Selections = []Selection{} // required: sent as [] rather than null
 	}
-	return fetch[Transaction](ctx, s.client, call{method: "POST", path: "marketplace/accrue", body: &body, app: true, class: transport.Keyed})
+	if err := req.claim(&body); err != nil {
+		return nil, nil, err
+	}
+	tx, resp, err := fetch[Transaction](ctx, s.client, call{method: "POST", path: "marketplace/accrue", body: &body, app: true, class: transport.Keyed})
+	if err == nil && req.generated != "" {
+		req.accrued = true
+	}
+	return tx, resp, err
+}
+
+// claim gives body a transaction id: the caller's, or one generated and written back into
+// req. A request whose generated id was already accrued, or whose purchase changed since, is
+// refused: sending it would return the first transaction and lose the second purchase.
+func (req *AccrueRequest) claim(body *AccrueRequest) error {
+	if req.TransactionID == "" {
+		body.TransactionID = NewTransactionID()
+		req.TransactionID, req.generated, req.accrued = body.TransactionID, body.TransactionID, false
+		req.purchase = purchaseOf(body)
+		return nil
+	}
+	if req.generated == "" || req.generated != req.TransactionID {
+		return nil // the caller's own id: theirs to reuse on purpose
+	}
+	switch {
+	case req.accrued:
+		return invalid("request", "was already accrued as transaction "+req.TransactionID+
+			": use a new AccrueRequest for another purchase")
+	case purchaseOf(body) != req.purchase:
+		return invalid("request", "changed since Accrue generated transaction "+req.TransactionID+
+			" for it: use a new AccrueRequest for another purchase")
+	}
+	return nil
+}
+
+// purchaseOf is what an accrual says, less its id, for telling one purchase from another.
+func purchaseOf(body *AccrueRequest) string {
+	b := *body
+	b.TransactionID = ""
+	out, _ := json.Marshal(&b)
+	return string(out)
+}
+
+// currencyCode reports a three-letter upper-case code, the form of ISO 4217.
+func currencyCode(s string) bool {
+	if len(s) != 3 {
+		return false
+	}
+	for _, r := range s {
+		if r < 'A' || r > 'Z' {
+			return false
+		}
+	}
+	return true
 }
 
 // Reverse reverses an accrual.

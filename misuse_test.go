@@ -1,9 +1,11 @@
 package loyalty
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"reflect"
 	"strings"
@@ -234,4 +236,22 @@ func TestEmptyCustomerUpdateIsRefused(t *testing.T) {
 	_, _, err := c.Customers.Update(context.Background(), "c-1", &CustomerUpdateRequest{})
 	assert.ErrorIs(t, err, ErrInvalidArgument)
 	assert.Empty(t, ts.requests())
+}
+
+func TestBearerValuesDoNotPrint(t *testing.T) {
+	t.Parallel()
+	link := SSOLink{Link: "https://app.example.com/sso/4821?token=one-time-secret"}
+	cred := Credential{Name: "storeKey", Value: "merchant-secret"}
+	var logs bytes.Buffer
+	slog.New(slog.NewTextHandler(&logs, nil)).Info("x", "link", link, "cred", cred, "creds", []Credential{cred})
+	for _, s := range []string{fmt.Sprint(link), fmt.Sprintf("%+v %#v %s", link, link, link), fmt.Sprint(cred),
+		fmt.Sprintf("%+v %#v %v", cred, cred, []Credential{cred}), logs.String()} {
+		assert.NotContains(t, s, "one-time-secret")
+		assert.NotContains(t, s, "merchant-secret")
+	}
+	assert.Equal(t, "https://app.example.com/sso/4821?[redacted]", link.String())
+	assert.Equal(t, "storeKey=[redacted]", cred.String())
+	b, err := json.Marshal(cred)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"name":"storeKey","value":"merchant-secret"}`, string(b), "the marketplace needs the value")
 }

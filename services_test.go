@@ -127,7 +127,7 @@ func TestMarketplaceErrorsShape(t *testing.T) {
 	t.Parallel()
 	c, ts := setup(t, WithAppToken(testAppToken))
 	ts.reply("POST /api/v2/marketplace/accrue", http.StatusForbidden, "error-marketplace.json")
-	_, _, err := c.Marketplace.Accrue(context.Background(), &AccrueRequest{SerialNumber: "1-2-3", Check: Check{Amount: 100}})
+	_, _, err := c.Marketplace.Accrue(context.Background(), &AccrueRequest{SerialNumber: "1-2-3", Check: Check{Amount: 100, Currency: "USD"}})
 	var apiErr *APIError
 	require.ErrorAs(t, err, &apiErr)
 	assert.ErrorIs(t, err, ErrForbidden)
@@ -176,7 +176,7 @@ func TestAccrueKeepsTheCallersTransactionID(t *testing.T) {
 	t.Parallel()
 	c, ts := setup(t, WithAppToken(testAppToken))
 	ts.reply("POST /api/v2/marketplace/accrue", http.StatusOK, "transaction.json")
-	req := &AccrueRequest{TransactionID: "pos-77", SerialNumber: "1-2-3"}
+	req := &AccrueRequest{TransactionID: "pos-77", SerialNumber: "1-2-3", Check: Check{Currency: "USD"}}
 	_, _, err := c.Marketplace.Accrue(context.Background(), req)
 	require.NoError(t, err)
 	assert.Equal(t, "pos-77", req.TransactionID)
@@ -368,7 +368,7 @@ func TestAccrueChangesOnlyTheTransactionIDOfTheRequest(t *testing.T) {
 	t.Parallel()
 	c, ts := setup(t, WithAppToken(testAppToken))
 	ts.reply("POST /api/v2/marketplace/accrue", http.StatusOK, "transaction.json")
-	req := &AccrueRequest{SerialNumber: "1-2-3", Check: Check{Amount: 100}}
+	req := &AccrueRequest{SerialNumber: "1-2-3", Check: Check{Amount: 100, Currency: "USD"}}
 	_, _, err := c.Marketplace.Accrue(context.Background(), req)
 	require.NoError(t, err)
 	assert.Nil(t, req.Check.Selections, "left as the caller set it")
@@ -385,4 +385,58 @@ func TestCompanyCreateNamesTheFirstMissingField(t *testing.T) {
 		require.ErrorAs(t, err, &argErr)
 		assert.Equal(t, "name", argErr.Name)
 	}
+}
+
+func TestAccrueNeedsACurrencyCode(t *testing.T) {
+	t.Parallel()
+	c, ts := setup(t, WithAppToken(testAppToken))
+	for _, cur := range []string{"", "US", "usd", "USDT", "U$D"} {
+		_, _, err := c.Marketplace.Accrue(context.Background(), &AccrueRequest{SerialNumber: "1-2-3", Check: Check{Amount: 100, Currency: cur}})
+		assert.ErrorIs(t, err, ErrInvalidArgument, "%q", cur)
+	}
+	assert.Empty(t, ts.requests())
+}
+
+func TestAnAccrueRequestBelongsToOnePurchase(t *testing.T) {
+	t.Parallel()
+	c, ts := setup(t, WithAppToken(testAppToken), WithRetryMax(0))
+	var n atomic.Int32
+	ts.handle("POST /api/v2/marketplace/accrue", func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) == 1 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write(fixtureBytes(t, "transaction.json"))
+	})
+	ctx := context.Background()
+	req := &AccrueRequest{SerialNumber: "1-2-3", Check: Check{Amount: 100, Currency: "USD"}}
+	_, _, err := c.Marketplace.Accrue(ctx, req)
+	require.Error(t, err, "the first attempt failed")
+	id := req.TransactionID
+	require.NotEmpty(t, id)
+
+	_, _, err = c.Marketplace.Accrue(ctx, req)
+	require.NoError(t, err, "sent again for the same purchase, with the same id")
+	reqs := ts.requests()
+	require.Len(t, reqs, 2)
+	assert.Contains(t, string(reqs[1].Body), `"transactionId":"`+id+`"`)
+
+	_, _, err = c.Marketplace.Accrue(ctx, req)
+	assert.ErrorIs(t, err, ErrInvalidArgument, "reused for a second purchase after it was accrued")
+	assert.Contains(t, err.Error(), "already accrued as transaction "+id)
+
+	changed := &AccrueRequest{SerialNumber: "1-2-3", Check: Check{Amount: 100, Currency: "USD"}}
+	n.Store(0)
+	_, _, err = c.Marketplace.Accrue(ctx, changed)
+	require.Error(t, err)
+	changed.Check.Amount = 250 // the till reused the struct for the next customer
+	_, _, err = c.Marketplace.Accrue(ctx, changed)
+	assert.ErrorIs(t, err, ErrInvalidArgument, "a changed purchase under a generated id")
+	assert.Len(t, ts.requests(), 3, "neither refusal was sent")
+
+	own := &AccrueRequest{TransactionID: "pos-9", SerialNumber: "1-2-3", Check: Check{Amount: 100, Currency: "USD"}}
+	_, _, err = c.Marketplace.Accrue(ctx, own)
+	require.NoError(t, err)
+	_, _, err = c.Marketplace.Accrue(ctx, own)
+	require.NoError(t, err, "the caller's own id is theirs to repeat")
 }

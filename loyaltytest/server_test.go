@@ -503,7 +503,8 @@ func TestMarketplace(t *testing.T) {
 	assert.True(t, tx.Results[0].IsSuccess)
 	assert.Equal(t, 500, tx.Results[0].AccruedValue, "5% of 100.00, in cents")
 
-	again, _, err := c.Marketplace.Accrue(ctx, req) // same transaction id, written back by the SDK
+	// The same transaction id again, as a POS that lost the answer would send it.
+	again, _, err := c.Marketplace.Accrue(ctx, &loyalty.AccrueRequest{TransactionID: req.TransactionID, SerialNumber: card.ID, Check: req.Check})
 	require.NoError(t, err)
 	assert.Equal(t, tx.TransactionID, again.TransactionID)
 	card, _, err = c.Cards.Get(ctx, card.ID)
@@ -636,7 +637,7 @@ func TestEveryEndpointThroughTheSDK(t *testing.T) {
 	must(c.Profile.GetAgency(ctx))
 	must(c.Profile.UpdateAgency(ctx, &loyalty.AgencyProfileUpdateRequest{City: loyalty.Ptr("Springfield")}))
 
-	tx, _, err := c.Marketplace.Accrue(ctx, &loyalty.AccrueRequest{Phone: "15555550142", Check: loyalty.Check{Amount: 1000}})
+	tx, _, err := c.Marketplace.Accrue(ctx, &loyalty.AccrueRequest{Phone: "15555550142", Check: loyalty.Check{Amount: 1000, Currency: "USD"}})
 	require.NoError(t, err)
 	must(c.Marketplace.Reverse(ctx, &loyalty.ReverseRequest{TransactionID: tx.TransactionID}))
 	must(c.Marketplace.ResolveCredentials(ctx, &loyalty.ResolveCredentialsRequest{Names: []string{"storeId"}}))
