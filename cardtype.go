@@ -28,11 +28,16 @@ const (
 	CardTypeReward                     // id 7
 )
 
-// CardTypes lists every known card type in the API's id order.
-var CardTypes = []CardType{
+// allCardTypes is every known card type in the API's id order. An array, so nothing outside
+// can change what the action table is built from.
+var allCardTypes = [...]CardType{
 	CardTypeStamp, CardTypeCashback, CardTypeMultipass, CardTypeCoupon,
 	CardTypeDiscount, CardTypeGift, CardTypeMembership, CardTypeReward,
 }
+
+// CardTypes returns every known card type in the API's id order. It is a copy: changing it
+// changes nothing.
+func CardTypes() []CardType { return append([]CardType(nil), allCardTypes[:]...) }
 
 var cardTypeNames = [...]string{"unknown", "stamp", "cashback", "multipass", "coupon", "discount", "gift", "membership", "reward"}
 

@@ -35,8 +35,8 @@ func TestParseCardType(t *testing.T) {
 func TestCardTypeIDsAndNames(t *testing.T) {
 	t.Parallel()
 	names := []string{"stamp", "cashback", "multipass", "coupon", "discount", "gift", "membership", "reward"}
-	require.Len(t, CardTypes, 8)
-	for i, ct := range CardTypes {
+	require.Len(t, CardTypes(), 8)
+	for i, ct := range CardTypes() {
 		id, ok := ct.ID()
 		assert.True(t, ok)
 		assert.Equal(t, i, id)
@@ -69,7 +69,7 @@ func TestCardTypeJSON(t *testing.T) {
 		require.NoError(t, err, "an unknown type is kept as unknown, never a decode failure: %s", in)
 		assert.Equal(t, want, v.Type, in)
 	}
-	for i, ct := range CardTypes {
+	for i, ct := range CardTypes() {
 		b, err := json.Marshal(ct)
 		require.NoError(t, err)
 		assert.Equal(t, string(rune('0'+i)), string(b), "marshals as the number")
@@ -77,4 +77,13 @@ func TestCardTypeJSON(t *testing.T) {
 	b, err := json.Marshal(CardTypeUnknown)
 	require.NoError(t, err)
 	assert.Equal(t, "null", string(b))
+}
+
+func TestCardTypesCannotBeChangedFromOutside(t *testing.T) {
+	t.Parallel()
+	before := ActionTable()
+	types := CardTypes()
+	types[0] = CardTypeCoupon
+	assert.Equal(t, CardTypeStamp, CardTypes()[0])
+	assert.Equal(t, before, ActionTable())
 }

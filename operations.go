@@ -141,7 +141,7 @@ var rules = func() (t [actionCount + 1][CardTypeReward + 1]rule) {
 	set(ActionReceiveReward, CardTypeReward, Always)
 	set(ActionRedeemCoupon, CardTypeCoupon, Always)
 	set(ActionSetMembershipTier, CardTypeMembership, Always)
-	for _, ct := range CardTypes {
+	for _, ct := range allCardTypes {
 		set(ActionSetExpirationDate, ct, Always)
 	}
 	return t
@@ -152,7 +152,7 @@ var rules = func() (t [actionCount + 1][CardTypeReward + 1]rule) {
 func ActionTable() []ActionRule {
 	var out []ActionRule
 	for a := 1; a <= actionCount; a++ {
-		for _, ct := range CardTypes {
+		for _, ct := range allCardTypes {
 			if r := rules[a][ct]; r.allowed {
 				out = append(out, ActionRule{Action(a), ct, r.cond})
 			}
@@ -179,7 +179,7 @@ func ActionCondition(a Action, t CardType) (cond Condition, ok bool) {
 // CardTypes returns the card types the action applies to.
 func (a Action) CardTypes() []CardType {
 	var out []CardType
-	for _, ct := range CardTypes {
+	for _, ct := range allCardTypes {
 		if ActionAppliesTo(a, ct) {
 			out = append(out, ct)
 		}

@@ -121,7 +121,7 @@ func TestActionTableMatchesTheReference(t *testing.T) {
 	}
 	assert.Equal(t, want, got)
 	for _, a := range Actions() {
-		for _, ct := range CardTypes {
+		for _, ct := range CardTypes() {
 			_, ok := want[a][ct]
 			assert.Equal(t, ok, ActionAppliesTo(a, ct), "%s on %s", a, ct)
 		}
@@ -147,7 +147,7 @@ func TestEveryActionOnEveryCardType(t *testing.T) {
 	require.Len(t, actionCases, 18)
 	for _, a := range Actions() {
 		tc := actionCases[a]
-		for _, ct := range CardTypes {
+		for _, ct := range CardTypes() {
 			t.Run(a.String()+"/"+ct.String(), func(t *testing.T) {
 				t.Parallel()
 				c, ts := setup(t)

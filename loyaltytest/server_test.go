@@ -569,7 +569,7 @@ func TestEveryEndpointThroughTheSDK(t *testing.T) {
 	must(c.Customers.Update(ctx, cu.ID, &loyalty.CustomerUpdateRequest{Surname: loyalty.Ptr("Doe")}))
 
 	cards := map[loyalty.CardType]*loyalty.Card{}
-	for _, ct := range loyalty.CardTypes {
+	for _, ct := range loyalty.CardTypes() {
 		card, _, err := c.Cards.Create(ctx, &loyalty.CardCreateRequest{CustomerID: cu.ID, TemplateID: srv.TemplateID(ct)})
 		require.NoError(t, err)
 		cards[ct] = card
