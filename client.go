@@ -43,8 +43,9 @@ type Client struct {
 	transport *transport.Transport
 
 	// cardTypes remembers the type of every card the client has seen, for the action check.
-	cardTypes   *typeCache
-	lookupTypes bool
+	cardTypes    *typeCache
+	lookupTypes  bool
+	checkActions bool
 
 	common service
 
@@ -158,8 +159,9 @@ func newClient(apiKey string, opts []Option) (*Client, error) {
 			Logger:          logger,
 		}),
 
-		cardTypes:   newTypeCache(cfg.typeCacheSize),
-		lookupTypes: !cfg.noTypeLookup,
+		cardTypes:    newTypeCache(cfg.typeCacheSize),
+		lookupTypes:  !cfg.noTypeLookup,
+		checkActions: !cfg.noActionCheck,
 	}
 	c.init()
 	return c, nil

@@ -599,39 +599,32 @@ func TestActionCondition(t *testing.T) {
 	}
 }
 
-// A membership card read by the type look-up, whose tier limit arrives in a live shape.
-func TestMembershipLimitsReadFromTheLookUp(t *testing.T) {
+// A membership card read from the API, whose tier limit arrives in a live shape, passed to the
+// action as the card the caller holds.
+func TestMembershipLimitsOfALiveShapedCard(t *testing.T) {
 	t.Parallel()
 	answer := func(limit string) string {
 		return `{"code":200,"data":{"id":"6-6-6","type":"membership","membershipTier":{"id":4,` +
 			`"monthlyParameters":{"active":"1","limit":` + limit + `}}}}`
 	}
+	subtract := func(s *CardsService, card *Card) error {
+		_, _, err := s.SubtractVisits(context.Background(), "6-6-6", 1, &ActionOptions{Card: card})
+		return err
+	}
+	add := func(s *CardsService, card *Card) error {
+		_, _, err := s.AddVisits(context.Background(), "6-6-6", 1, &ActionOptions{Card: card})
+		return err
+	}
 	tests := []struct {
 		name     string
 		limit    string
-		action   func(s *CardsService) error
+		action   func(s *CardsService, card *Card) error
 		wantSent bool
 	}{
-		{"a limit sent as a string is read: subtracting visits is allowed", `"12"`,
-			func(s *CardsService) error {
-				_, _, err := s.SubtractVisits(context.Background(), "6-6-6", 1, nil)
-				return err
-			}, true},
-		{"a limit sent as a string is read: adding visits is refused", `"12"`,
-			func(s *CardsService) error {
-				_, _, err := s.AddVisits(context.Background(), "6-6-6", 1, nil)
-				return err
-			}, false},
-		{"an unreadable limit decides nothing: the server judges", `{"per":"day"}`,
-			func(s *CardsService) error {
-				_, _, err := s.SubtractVisits(context.Background(), "6-6-6", 1, nil)
-				return err
-			}, true},
-		{"an unreadable limit decides nothing, either way", `{"per":"day"}`,
-			func(s *CardsService) error {
-				_, _, err := s.AddVisits(context.Background(), "6-6-6", 1, nil)
-				return err
-			}, true},
+		{"a limit sent as a string is read: subtracting visits is allowed", `"12"`, subtract, true},
+		{"a limit sent as a string is read: adding visits is refused", `"12"`, add, false},
+		{"an unreadable limit decides nothing: the server judges", `{"per":"day"}`, subtract, true},
+		{"an unreadable limit decides nothing, either way", `{"per":"day"}`, add, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -645,7 +638,9 @@ func TestMembershipLimitsReadFromTheLookUp(t *testing.T) {
 				posts.Add(1)
 				_, _ = w.Write([]byte(answer(tt.limit)))
 			})
-			err := tt.action(c.Cards)
+			card, _, err := c.Cards.Get(context.Background(), "6-6-6")
+			require.NoError(t, err)
+			err = tt.action(c.Cards, card)
 			if tt.wantSent {
 				require.NoError(t, err)
 				assert.Equal(t, int32(1), posts.Load())
@@ -655,4 +650,54 @@ func TestMembershipLimitsReadFromTheLookUp(t *testing.T) {
 			assert.Zero(t, posts.Load())
 		})
 	}
+}
+
+// The verdict on a membership card must not depend on whether its type came from a look-up
+// (which read the tier) or from the cache (which holds no tier).
+func TestMembershipVerdictIsTheSameOnEveryCall(t *testing.T) {
+	t.Parallel()
+	c, ts := setup(t)
+	limited := `{"code":200,"data":{"id":"6-6-6","type":"membership","membershipTier":{"id":4,"monthlyParameters":{"active":true,"limit":12}}}}`
+	ts.handle("GET /api/v2/cards/{id}", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte(limited)) })
+	var posts atomic.Int32
+	ts.handle("POST /api/v2/cards/{id}/add-visit", func(w http.ResponseWriter, r *http.Request) {
+		posts.Add(1)
+		w.WriteHeader(400)
+		_, _ = w.Write([]byte(`{"code":400,"message":"Irrelevant accrual type"}`))
+	})
+	var errs []error
+	for range 3 {
+		_, _, err := c.Cards.AddVisits(context.Background(), "6-6-6", 1, nil)
+		errs = append(errs, err)
+	}
+	for i, err := range errs {
+		var refused *ActionNotAllowedError
+		require.ErrorAs(t, err, &refused, "call %d", i)
+		assert.True(t, refused.ByServer, "call %d: judged the same way every time", i)
+	}
+	assert.Equal(t, int32(3), posts.Load())
+}
+
+func TestActionCheckCanBeSwitchedOff(t *testing.T) {
+	t.Parallel()
+	for name, tc := range map[string]struct {
+		opts []Option
+		call *ActionOptions
+	}{
+		"per client": {[]Option{WithoutActionCheck()}, &ActionOptions{CardType: CardTypeCoupon}},
+		"per call":   {nil, &ActionOptions{CardType: CardTypeCoupon, SkipCheck: true}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			c, ts := setup(t, tc.opts...)
+			ts.reply("POST /api/v2/cards/{id}/add-stamp", 200, "card.json")
+			_, _, err := c.Cards.AddStamps(context.Background(), "1-2-3", 1, tc.call)
+			require.NoError(t, err, "a coupon 'cannot' take stamps, but the table is switched off")
+			assert.Len(t, ts.requests(), 1, "no look-up, one POST")
+		})
+	}
+	c, ts := setup(t)
+	_, _, err := c.Cards.AddStamps(context.Background(), "1-2-3", 1, &ActionOptions{CardType: CardTypeCoupon})
+	assert.ErrorIs(t, err, ErrActionNotAllowed, "on by default")
+	assert.Empty(t, ts.requests())
 }

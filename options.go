@@ -24,6 +24,7 @@ type config struct {
 	retryAfterScale float64
 	typeCacheSize   int
 	noTypeLookup    bool
+	noActionCheck   bool
 	rateLimit       float64
 	rateBurst       int
 }
@@ -180,6 +181,15 @@ func WithTimeout(d time.Duration) Option {
 // *ActionNotAllowedError.
 func WithoutCardTypeLookup() Option {
 	return func(c *config) error { c.noTypeLookup = true; return nil }
+}
+
+// WithoutActionCheck turns the client's card-type check of card actions off: every action is
+// sent as it is and the server judges it (its refusal is still an *ActionNotAllowedError with
+// ByServer set). It is the switch for an account on which the table is wrong (a template the
+// API changed, the assumed subtract-purchase row). ActionOptions.SkipCheck does the same for
+// one call.
+func WithoutActionCheck() Option {
+	return func(c *config) error { c.noActionCheck = true; return nil }
 }
 
 // WithCardTypeCacheSize bounds how many card types the client remembers for the action check
