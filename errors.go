@@ -168,6 +168,71 @@ func (e *OutcomeUnknownError) Is(target error) bool { return target == ErrOutcom
 // Unwrap gives the underlying failure, so errors.As reaches an *APIError inside.
 func (e *OutcomeUnknownError) Unwrap() error { return e.Err }
 
+// Refusals about the state of the card rather than its type: the action fits the card, but
+// not now. Test for them with errors.Is; each comes as a *CardStateError that keeps the
+// server's message and its *APIError.
+var (
+	// ErrCardState matches every *CardStateError.
+	ErrCardState = errors.New("loyalty: refused by the card's state")
+	// ErrVisitAlreadyRegistered: the card already has today's visit ("A visit has already
+	// been registered today", seen from the live API).
+	ErrVisitAlreadyRegistered = errors.New("loyalty: a visit was already registered today")
+	// ErrCouponAlreadyRedeemed: the coupon was redeemed before. The wording is assumed.
+	ErrCouponAlreadyRedeemed = errors.New("loyalty: coupon already redeemed")
+	// ErrInsufficientBalance: the card holds less than the action takes away. The wording
+	// is assumed.
+	ErrInsufficientBalance = errors.New("loyalty: balance too small")
+)
+
+// stateRefusals maps the wording of a refusal (lower case, a substring) to its sentinel.
+// Only the first is confirmed from the live API; extend the table as wordings are seen.
+var stateRefusals = []struct {
+	contains string
+	err      error
+}{
+	{"already been registered today", ErrVisitAlreadyRegistered},
+	{"visit has already been registered", ErrVisitAlreadyRegistered},
+	{"already redeemed", ErrCouponAlreadyRedeemed},
+	{"insufficient", ErrInsufficientBalance},
+	{"not enough", ErrInsufficientBalance},
+}
+
+// CardStateError is the server's refusal of a card action because of the card's state: a
+// visit already registered today, a coupon already redeemed, a balance too small. Nothing was
+// applied.
+type CardStateError struct {
+	Action Action
+	CardID string
+	// Reason is the sentinel the message matched, such as ErrVisitAlreadyRegistered.
+	Reason error
+	// Message is the server's own words.
+	Message string
+	// Err is the server's *APIError.
+	Err error
+}
+
+// Error names the action, the card and the server's message.
+func (e *CardStateError) Error() string {
+	return fmt.Sprintf("loyalty: %s on card %s refused: %s", e.Action, e.CardID, e.Message)
+}
+
+// Is matches ErrCardState and the Reason.
+func (e *CardStateError) Is(target error) bool { return target == ErrCardState || target == e.Reason }
+
+// Unwrap gives the *APIError.
+func (e *CardStateError) Unwrap() error { return e.Err }
+
+// cardStateRefusal turns a 4xx whose message is a known state refusal into a *CardStateError.
+func cardStateRefusal(apiErr *APIError, a Action, id string) error {
+	msg := strings.ToLower(apiErr.Message)
+	for _, r := range stateRefusals {
+		if strings.Contains(msg, r.contains) {
+			return &CardStateError{Action: a, CardID: id, Reason: r.err, Message: apiErr.Message, Err: apiErr}
+		}
+	}
+	return nil
+}
+
 // RedirectError is an answer with a 3xx status. The client never follows a redirect: the API
 // key must not travel to another host, and a POST must not silently become a GET. A redirect
 // usually means the base URL is wrong (http instead of https, a missing path, a proxy). It is

@@ -689,10 +689,19 @@ func refusal(a Action, t CardType, card *Card, tmpl *Template) string {
 var conditionMechanics = [...]Mechanics{WithVisitMechanics: MechanicsVisits, WithSpendMechanics: MechanicsSpend, WithPointsMechanics: MechanicsPoints}
 
 // serverRefusal turns the API's "Irrelevant accrual type" answer into the same typed error the
-// client gives, marked as the server's.
+// client gives, marked as the server's, and a known refusal about the card's state into a
+// *CardStateError.
 func serverRefusal(err error, a Action, id string, t CardType) error {
 	var apiErr *APIError
-	if !errors.As(err, &apiErr) || apiErr.StatusCode != 400 || IsOutcomeUnknown(err) {
+	if !errors.As(err, &apiErr) || IsOutcomeUnknown(err) {
+		return err
+	}
+	if s := apiErr.StatusCode; s == 400 || s == 409 || s == 422 {
+		if stateErr := cardStateRefusal(apiErr, a, id); stateErr != nil {
+			return stateErr
+		}
+	}
+	if apiErr.StatusCode != 400 {
 		return err
 	}
 	msg := strings.ToLower(apiErr.Message)

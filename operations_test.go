@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -700,4 +701,37 @@ func TestActionCheckCanBeSwitchedOff(t *testing.T) {
 	_, _, err := c.Cards.AddStamps(context.Background(), "1-2-3", 1, &ActionOptions{CardType: CardTypeCoupon})
 	assert.ErrorIs(t, err, ErrActionNotAllowed, "on by default")
 	assert.Empty(t, ts.requests())
+}
+
+func TestRefusalsAboutTheCardsStateAreTyped(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		status  int
+		message string
+		want    error
+	}{
+		{400, "A visit has already been registered today", ErrVisitAlreadyRegistered},
+		{422, "Coupon already redeemed", ErrCouponAlreadyRedeemed},
+		{400, "Insufficient points on the card", ErrInsufficientBalance},
+	}
+	for _, tt := range tests {
+		t.Run(tt.message, func(t *testing.T) {
+			t.Parallel()
+			c, ts := setup(t)
+			ts.handle("POST /api/v2/cards/{id}/add-visit", func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(tt.status)
+				_, _ = w.Write([]byte(`{"code":` + strconv.Itoa(tt.status) + `,"message":"` + tt.message + `","responseId":"r-9"}`))
+			})
+			_, _, err := c.Cards.AddVisits(context.Background(), "1-2-3", 1, &ActionOptions{CardType: CardTypeMultipass})
+			assert.ErrorIs(t, err, tt.want)
+			assert.ErrorIs(t, err, ErrCardState)
+			var stateErr *CardStateError
+			require.ErrorAs(t, err, &stateErr)
+			assert.Equal(t, tt.message, stateErr.Message, "the server's words are kept")
+			var apiErr *APIError
+			require.ErrorAs(t, err, &apiErr, "and its *APIError")
+			assert.Equal(t, "r-9", apiErr.ResponseID)
+			assert.False(t, IsOutcomeUnknown(err))
+		})
+	}
 }
