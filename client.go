@@ -249,8 +249,15 @@ func normalizeBaseURL(raw string, allowHTTP bool) (string, error) {
 	default:
 		return "", invalid("baseURL", "scheme must be http or https")
 	}
-	path := strings.TrimSuffix(strings.TrimRight(u.EscapedPath(), "/"), "/api/v2")
-	return u.Scheme + "://" + u.Host + path, nil
+	// Every path of the API starts with /api/v2; any other path under the host would send
+	// every call to a page that does not exist (/api/api/v2/cards), whose 404 reads as "not
+	// found" for every card.
+	switch strings.TrimRight(u.EscapedPath(), "/") {
+	case "", "/api/v2":
+	default:
+		return "", invalid("baseURL", "must have no path, or /api/v2 (the API's paths all start with /api/v2)")
+	}
+	return u.Scheme + "://" + u.Host, nil
 }
 
 func isLoopback(host string) bool {

@@ -22,8 +22,14 @@ var (
 	ErrUnauthorized = errors.New("loyalty: unauthorized")
 	// ErrForbidden matches a 403 answer: the key may not act on that resource.
 	ErrForbidden = errors.New("loyalty: forbidden")
-	// ErrNotFound matches a 404 answer.
+	// ErrNotFound matches a 404 answer about an object: the card, customer or company does
+	// not exist.
 	ErrNotFound = errors.New("loyalty: not found")
+	// ErrEndpointNotFound matches a 404 answered with the API's HTML error page: the path
+	// does not exist at this address, which usually means a wrong base URL or an endpoint
+	// the API does not have. It does not match ErrNotFound, so "no such card" is never
+	// confused with "no such endpoint".
+	ErrEndpointNotFound = errors.New("loyalty: no such endpoint at this address")
 	// ErrConflict matches a 409 answer, such as a duplicate customer.
 	ErrConflict = errors.New("loyalty: conflict")
 	// ErrValidation matches a 422 answer, and any error answer that lists field errors.
@@ -77,6 +83,9 @@ type APIError struct {
 	// Body keeps the start of the raw body when it was not the JSON error shape the client
 	// expected (an HTML page for an unknown path, say).
 	Body string
+	// URL is set on a 404 answered with an HTML page instead of JSON (ErrEndpointNotFound):
+	// the full address called, without its query string, so a wrong base URL shows.
+	URL string
 }
 
 // Error reports the failure on one line: method, path, status, message and response id.
@@ -103,7 +112,9 @@ func (e *APIError) Is(target error) bool {
 	case ErrForbidden:
 		return e.StatusCode == http.StatusForbidden
 	case ErrNotFound:
-		return e.StatusCode == http.StatusNotFound
+		return e.StatusCode == http.StatusNotFound && e.URL == ""
+	case ErrEndpointNotFound:
+		return e.StatusCode == http.StatusNotFound && e.URL != ""
 	case ErrConflict:
 		return e.StatusCode == http.StatusConflict
 	case ErrValidation:
@@ -330,6 +341,12 @@ func newAPIError(resp *http.Response, body []byte, method, path string) *APIErro
 		// Not the shape we know: keep the start of it for whoever debugs this.
 		e.Body = truncate(string(body), maxErrorBody)
 		e.Message = http.StatusText(resp.StatusCode)
+		if resp.StatusCode == http.StatusNotFound && len(bytes.TrimSpace(body)) > 0 && !json.Valid(body) && resp.Request != nil {
+			u := *resp.Request.URL
+			u.RawQuery, u.Fragment, u.User = "", "", nil
+			e.URL = u.String()
+			e.Message = "no such endpoint at " + e.URL + " (the server answered its HTML 404 page; check the base URL)"
+		}
 	}
 	return e
 }

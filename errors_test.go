@@ -35,7 +35,7 @@ func TestErrorDecodingByStatus(t *testing.T) {
 		{"403 marketplace shape", 403, `{"errors":["Authentication failed."]}`, "application/json",
 			ErrForbidden, "Authentication failed.", 0, "", []FieldError{{Message: "Authentication failed."}}, false},
 		{"404 HTML page", 404, "<!DOCTYPE html><html><body>Oops! An Error Occurred</body></html>", "text/html",
-			ErrNotFound, "Not Found", 0, "", nil, true},
+			ErrEndpointNotFound, "no such endpoint at URL/api/v2/cards/638920-251-210 (the server answered its HTML 404 page; check the base URL)", 0, "", nil, true},
 		{"404 JSON", 404, `{"code":404,"message":"Card not found","responseId":"r-404"}`, "application/json",
 			ErrNotFound, "Card not found", 404, "r-404", nil, false},
 		{"409 duplicate customer", 409, `{"code":409,"message":"Customer already exists"}`, "application/json",
@@ -65,7 +65,7 @@ func TestErrorDecodingByStatus(t *testing.T) {
 			var apiErr *APIError
 			require.ErrorAs(t, err, &apiErr)
 			assert.Equal(t, tt.status, apiErr.StatusCode)
-			assert.Equal(t, tt.message, apiErr.Message)
+			assert.Equal(t, strings.Replace(tt.message, "URL", ts.URL, 1), apiErr.Message)
 			assert.Equal(t, tt.code, apiErr.Code)
 			assert.Equal(t, tt.responseID, apiErr.ResponseID)
 			assert.Equal(t, tt.fields, apiErr.FieldErrors)
@@ -80,7 +80,7 @@ func TestErrorDecodingByStatus(t *testing.T) {
 			if tt.sentinel != nil {
 				assert.ErrorIs(t, err, tt.sentinel)
 			}
-			for _, other := range []error{ErrBadRequest, ErrUnauthorized, ErrForbidden, ErrNotFound, ErrConflict, ErrRateLimited, ErrServerError} {
+			for _, other := range []error{ErrBadRequest, ErrUnauthorized, ErrForbidden, ErrNotFound, ErrEndpointNotFound, ErrConflict, ErrRateLimited, ErrServerError} {
 				if other != tt.sentinel {
 					assert.NotErrorIs(t, err, other)
 				}
@@ -105,7 +105,9 @@ func TestHTMLErrorBodyIsTruncated(t *testing.T) {
 	_, err := c.do(context.Background(), &call{method: "GET", path: "nowhere"})
 	var apiErr *APIError
 	require.ErrorAs(t, err, &apiErr)
-	assert.True(t, IsNotFound(err))
+	assert.ErrorIs(t, err, ErrEndpointNotFound)
+	assert.False(t, IsNotFound(err), "no such endpoint is not no such card")
+	assert.Equal(t, ts.URL+"/api/v2/nowhere", apiErr.URL)
 	assert.True(t, strings.HasPrefix(apiErr.Body, "<!DOCTYPE html>"))
 	assert.Equal(t, maxErrorBody+len("…"), len(apiErr.Body))
 	assert.NotContains(t, apiErr.Error(), "<html>", "the one-line message leaves the page out")

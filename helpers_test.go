@@ -22,10 +22,6 @@ import (
 // up in a log line, and every error a request returns is logged.
 const testKey = "sk_test_4f9a27c1e8b3d6"
 
-// basePath is where the test server mounts the API, so that a request built from an absolute
-// path instead of the base URL misses the handlers and fails the test.
-const basePath = "/base"
-
 // recorded is what a test server saw of one request.
 type recorded struct {
 	Method   string
@@ -50,14 +46,14 @@ func setup(t *testing.T, opts ...Option) (*Client, *testServer) {
 	t.Helper()
 	ts := &testServer{t: t, mux: http.NewServeMux()}
 	outer := http.NewServeMux()
-	outer.Handle(basePath+"/", http.StripPrefix(basePath, ts.recordAll(ts.mux)))
+	outer.Handle("/api/v2/", ts.recordAll(ts.mux))
 	outer.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		t.Errorf("request outside the base path: %s %s", r.Method, r.URL.Path)
+		t.Errorf("request outside /api/v2: %s %s", r.Method, r.URL.Path)
 		http.NotFound(w, r)
 	})
 	srv := httptest.NewServer(outer)
 	t.Cleanup(srv.Close)
-	ts.URL = srv.URL + basePath
+	ts.URL = srv.URL
 	c := newTestClient(t, ts.URL, opts...)
 	return c, ts
 }

@@ -243,7 +243,10 @@ func TestCardsReadEarlierNeedNoLookup(t *testing.T) {
 func TestLookupFailureIsReturnedAndNothingPosted(t *testing.T) {
 	t.Parallel()
 	c, ts := setup(t)
-	ts.reply("GET /api/v2/cards/{id}", http.StatusNotFound, "error-not-found.html")
+	ts.handle("GET /api/v2/cards/{id}", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusNotFound)
+		_, _ = w.Write([]byte(`{"code":404,"message":"Card not found"}`))
+	})
 	_, resp, err := c.Cards.AddStamps(context.Background(), "404-404-404", 1, nil)
 	assert.True(t, IsNotFound(err))
 	require.NotNil(t, resp)

@@ -44,7 +44,8 @@ type Option func(*config) error
 
 // WithBaseURL points the client at another API address, such as a loyaltytest server. The URL
 // must be absolute. Plain http is refused except to a loopback host, since the API key would
-// travel in clear; WithInsecureHTTP lifts that. A trailing /api/v2 is accepted and ignored.
+// travel in clear; WithInsecureHTTP lifts that. The URL has no path, or /api/v2 (which is
+// accepted and ignored): any other path is refused, since every call would then miss the API.
 func WithBaseURL(rawURL string) Option {
 	return func(c *config) error { c.baseURL = rawURL; return nil }
 }

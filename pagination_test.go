@@ -221,7 +221,7 @@ func TestAllStopsWhenPagesDoNotAdvance(t *testing.T) {
 			_, err := collect(t, c, nil, 0)
 			require.ErrorIs(t, err, ErrNoProgress)
 			assert.Contains(t, err.Error(), tt.want)
-			assert.Contains(t, err.Error(), "GET /base/api/v2/cards")
+			assert.Contains(t, err.Error(), "GET /api/v2/cards")
 			assert.LessOrEqual(t, calls.Load(), int32(3))
 		})
 	}

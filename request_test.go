@@ -45,7 +45,7 @@ func TestDoUsesTheSameErrorsAndRetryRules(t *testing.T) {
 
 	ts.reply("GET /api/v2/missing", http.StatusNotFound, "error-not-found.html")
 	_, err = c.Do(context.Background(), &Request{Method: "GET", Path: "missing"}, nil)
-	assert.ErrorIs(t, err, ErrNotFound)
+	assert.ErrorIs(t, err, ErrEndpointNotFound, "an endpoint the API does not have")
 }
 
 func TestDoRefusesPathsOutsideTheAPI(t *testing.T) {

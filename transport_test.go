@@ -159,7 +159,10 @@ func TestDeleteWhoseAnswerWasLostIsASuccess(t *testing.T) {
 	t.Run("404 on the first attempt stays not found", func(t *testing.T) {
 		t.Parallel()
 		c, ts := setup(t)
-		ts.reply("DELETE /api/v2/cards/{id}", http.StatusNotFound, "error-not-found.html")
+		ts.handle("DELETE /api/v2/cards/{id}", func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = w.Write([]byte(`{"code":404,"message":"Card not found"}`))
+		})
 		resp, err := c.Cards.Delete(context.Background(), "1-2-3")
 		assert.ErrorIs(t, err, ErrNotFound)
 		require.NotNil(t, resp)
