@@ -65,8 +65,29 @@ type Card struct {
 	unread []string
 }
 
-// CardBalance is what a card holds. Which members are meaningful depends on the card type;
-// the others stay zero.
+// CardBalance is what a card holds. Which members carry the balance depends on the card type;
+// the others stay zero (or null on the wire):
+//
+//   - Stamp: NumberStampsTotal is the stamps on the current round, not a lifetime total:
+//     the stamp that completes a round sets it back to 0 and adds one to NumberRewardsUnused.
+//     StampsBeforeReward is what the round still needs. AddStamps/SubtractStamps move the
+//     stamps, AddRewards/SubtractRewards the rewards; AddPurchase (spend mechanics) turns a
+//     purchase amount into stamps.
+//   - Cashback: Balance is the cashback the customer holds, in the account's currency. Which
+//     action takes the purchase and which the balance is not documented; as the API is
+//     understood (and loyaltytest does): AddPoints takes the purchase amount and credits the
+//     template's cashback percentage of it, while AddAmount and SubtractAmount move Balance by
+//     the amount given. A till crediting a purchase calls AddPoints. (Assumed.)
+//   - Discount: DiscountPercentage is the current discount tier's percentage; Balance counts
+//     the points (purchases) that move the card between tiers. DiscountAmount is in cents.
+//   - Gift (certificate): Balance is the value left; AddPoints/SubtractPoints move it.
+//   - Multipass and membership: CurrentNumberOfUses counts the visits used; a membership
+//     tier's limit bounds it per period (see MembershipTier).
+//   - Reward: Balance holds the points (scores, spend or visits, by mechanics);
+//     ReceiveReward spends a tier's threshold of them.
+//   - Coupon: nothing here; Card.CouponRedeemed says whether it was used.
+//
+// BonusBalance is a separate bonus counter some templates keep.
 type CardBalance struct {
 	// Balance is the points or amount balance (cashback, discount, gift cards).
 	Balance             float64 `json:"balance"`

@@ -17,7 +17,8 @@ type Operation struct {
 	Customer   Customer `json:"customer"`
 	TemplateID int      `json:"templateId"`
 	CompanyID  int      `json:"companyId"`
-	// EventID is the kind of action, as the API numbers it.
+	// EventID is the kind of action, as the API numbers it. The numbering is not documented,
+	// so it is kept raw; compare it with the EventID of a history row whose action you know.
 	EventID int `json:"eventId"`
 	// Amount is the quantity the action moved.
 	Amount float64 `json:"amount"`
@@ -34,7 +35,9 @@ type Operation struct {
 }
 
 // OperationListOptions filters the history. Zero values filter nothing; dates are inclusive
-// days.
+// days. The API documents neither the time zone of StartDate and EndDate (the account's
+// timezone setting, see Profile, is the likely one) nor the order of the rows: do not rely
+// on either, and widen a date range by a day on each side when the exact edge matters.
 type OperationListOptions struct {
 	ListOptions
 	CardID     string `url:"cardId,omitempty"`

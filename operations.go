@@ -324,7 +324,9 @@ type (
 	}
 )
 
-// AddAmount adds a transaction amount to a cashback card.
+// AddAmount moves a cashback card's balance up by amount, in the account's currency (as the
+// API is understood: a till crediting a purchase calls AddPoints with the purchase amount
+// instead, and the card earns its percentage; see CardBalance).
 //
 // API: POST /api/v2/cards/{id}/add-transaction-amount
 func (s *CardsService) AddAmount(ctx context.Context, id string, amount int, opts *ActionOptions) (*Card, *Response, error) {
@@ -345,7 +347,8 @@ func (s *CardsService) SubtractAmount(ctx context.Context, id string, amount int
 }
 
 // AddPoints adds points to a discount, cashback or gift card. For discount and cashback cards
-// the points are the purchase amount, and the server computes the effect.
+// the points are the purchase amount, and the server computes the effect (a cashback card
+// earns its percentage of it); for a gift card they are the value added. See CardBalance.
 //
 // API: POST /api/v2/cards/{id}/add-point
 func (s *CardsService) AddPoints(ctx context.Context, id string, points float64, opts *ActionOptions) (*Card, *Response, error) {
