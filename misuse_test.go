@@ -41,9 +41,9 @@ func serviceMethods(c *Client) map[string]reflect.Value {
 
 var ctxType = reflect.TypeFor[context.Context]()
 
-// call invokes fn with ctx (when it takes one) and args from fill, ranges an iterator it
+// callMethod invokes fn with ctx (when it takes one) and args from fill, ranges an iterator it
 // returns, and gives back the error it reported, or a panic as an error.
-func callMethod(fn reflect.Value, ctx context.Context, fill func(i int, t reflect.Type) reflect.Value) (err error, panicked any) { //nolint:staticcheck // the panic is a result here
+func callMethod(fn reflect.Value, ctx context.Context, fill func(i int, t reflect.Type) reflect.Value) (panicked any, err error) {
 	defer func() { panicked = recover() }()
 	ft := fn.Type()
 	args := make([]reflect.Value, ft.NumIn())
@@ -79,7 +79,7 @@ func callMethod(fn reflect.Value, ctx context.Context, fill func(i int, t reflec
 			return []reflect.Value{reflect.ValueOf(false)}
 		})})
 	}
-	return err, nil
+	return nil, err
 }
 
 func zeroArgs(_ int, t reflect.Type) reflect.Value { return reflect.Zero(t) }
@@ -96,7 +96,7 @@ func TestNilContextIsRefusedEverywhere(t *testing.T) {
 		if callsThatNeedNoContext[name] || !takesContext(fn) {
 			continue
 		}
-		err, p := callMethod(fn, nil, zeroArgs)
+		p, err := callMethod(fn, nil, zeroArgs)
 		assert.Nil(t, p, "%s panicked", name)
 		assert.ErrorIs(t, err, ErrInvalidArgument, name)
 	}
@@ -112,11 +112,11 @@ func TestZeroClientIsRefusedEverywhere(t *testing.T) {
 				assert.NotPanics(t, func() { _ = fmt.Sprintf("%v %+v %#v", &zero, &zero, &zero) })
 				continue
 			}
-			_, p := callMethod(fn, context.Background(), zeroArgs)
+			p, _ := callMethod(fn, context.Background(), zeroArgs)
 			assert.Nil(t, p, "%s panicked", name)
 			continue
 		}
-		err, p := callMethod(fn, context.Background(), zeroArgs)
+		p, err := callMethod(fn, context.Background(), zeroArgs)
 		assert.Nil(t, p, "%s panicked", name)
 		assert.ErrorIs(t, err, ErrInvalidArgument, name)
 	}
@@ -137,7 +137,7 @@ func TestZeroArgumentsNeverPanic(t *testing.T) {
 			continue
 		}
 		before := len(ts.requests())
-		err, p := callMethod(fn, context.Background(), zeroArgs)
+		p, err := callMethod(fn, context.Background(), zeroArgs)
 		assert.Nil(t, p, "%s panicked", name)
 		if len(ts.requests()) == before {
 			assert.ErrorIs(t, err, ErrInvalidArgument, "%s sent nothing, so it must say why", name)
@@ -162,7 +162,7 @@ func TestNilRequestIsRefusedEverywhere(t *testing.T) {
 			continue
 		}
 		checked++
-		err, p := callMethod(fn, context.Background(), func(_ int, t reflect.Type) reflect.Value {
+		p, err := callMethod(fn, context.Background(), func(_ int, t reflect.Type) reflect.Value {
 			switch {
 			case isRequest(t):
 				return reflect.Zero(t)
