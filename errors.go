@@ -165,12 +165,23 @@ type OutcomeUnknownError struct {
 	Attempts int
 	// Err is the failure seen; it may be an *APIError (for a 5xx answer).
 	Err error
+	// Finding is what CardsService.ApplyOnce learned from the history before giving up,
+	// and LookupErr why it could learn no more; both nil for a plain call.
+	Finding   *Finding
+	LookupErr error
 }
 
 // Error says what to do before sending the request again.
 func (e *OutcomeUnknownError) Error() string {
-	return fmt.Sprintf("loyalty: %s %s: outcome unknown, the request may have been applied "+
+	s := fmt.Sprintf("loyalty: %s %s: outcome unknown, the request may have been applied "+
 		"(check the operations history before sending it again): %v", e.Method, e.Path, e.Err)
+	if e.Finding != nil {
+		s += "; the history could not tell: " + e.Finding.Reason
+	}
+	if e.LookupErr != nil {
+		s += "; looking it up failed: " + e.LookupErr.Error()
+	}
+	return s
 }
 
 // Is makes errors.Is(err, ErrOutcomeUnknown) true.

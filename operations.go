@@ -251,6 +251,11 @@ func (p MembershipPeriod) valid() bool {
 type ActionOptions struct {
 	// Comment is stored with the operation in the card's history.
 	Comment string
+	// Reference is your id for the action (a receipt or order id). It is stored in the
+	// operation's comment as "[ref:<reference>]" after your own comment, where
+	// Operations.FindReference and Cards.ApplyOnce find it after a lost answer, and
+	// ReferenceOf reads it. At most 64 bytes, no brackets.
+	Reference string
 	// PurchaseSum is the purchase the action relates to.
 	PurchaseSum float64
 
@@ -279,7 +284,7 @@ func (o *ActionOptions) accrual() accrual {
 	if o == nil {
 		return accrual{}
 	}
-	return accrual{Comment: o.Comment, PurchaseSum: o.PurchaseSum}
+	return accrual{Comment: withReference(o.Comment, o.Reference), PurchaseSum: o.PurchaseSum}
 }
 
 type (
@@ -555,8 +560,8 @@ func positiveNumber(name string, v float64) error {
 }
 
 func noAccrual(o *ActionOptions) error {
-	if o != nil && (o.Comment != "" || o.PurchaseSum != 0) {
-		return invalid("options", "this action takes no comment or purchase sum")
+	if o != nil && (o.Comment != "" || o.PurchaseSum != 0 || o.Reference != "") {
+		return invalid("options", "this action takes no comment, reference or purchase sum")
 	}
 	return nil
 }
@@ -572,6 +577,9 @@ func (s *CardsService) act(ctx context.Context, id string, a Action, argErr erro
 	}
 	if opts != nil {
 		if err := positivePurchaseSum(opts.PurchaseSum); err != nil {
+			return nil, nil, err
+		}
+		if err := checkReference(opts.Reference); err != nil {
 			return nil, nil, err
 		}
 		if err := opts.consistent(id); err != nil {

@@ -87,7 +87,7 @@ func actionHandler(a loyalty.Action) handler {
 		now := st.now()
 		c.UpdatedAt = now
 		op := &operation{ID: st.nextID(), card: c, EventID: int(a), Amount: q, Balance: c.measure(),
-			Comment: str(in.Comment), Source: "api", CreatedAt: now}
+			Comment: str(in.Comment), Source: "api", CreatedAt: now, visibleAt: st.set.now().Add(st.set.historyLag)}
 		if in.PurchaseSum != nil {
 			op.PurchaseSum = *in.PurchaseSum
 		}

@@ -75,7 +75,7 @@ func (s *Server) routes() http.Handler {
 		mux.HandleFunc(rt.pattern, s.serve(rt))
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		s.hooks.received("unknown")
+		s.hooks.received("unknown", r.URL.Path)
 		w.Header().Set("Content-Type", "text/html; charset=UTF-8")
 		w.WriteHeader(http.StatusNotFound)
 		_, _ = io.WriteString(w, notFoundPage)
@@ -88,7 +88,7 @@ func (s *Server) routes() http.Handler {
 func (s *Server) serve(rt route) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-		f := s.hooks.received(rt.pattern)
+		f := s.hooks.received(rt.pattern, r.URL.Path)
 		if f != nil && f.Latency > 0 {
 			select {
 			case <-time.After(f.Latency):
@@ -130,6 +130,13 @@ func (s *Server) serve(rt route) http.HandlerFunc {
 		}
 		s.mu.Unlock()
 
+		if f != nil && f.DelayAnswer > 0 {
+			select {
+			case <-time.After(f.DelayAnswer):
+			case <-r.Context().Done():
+				return // the client gave up: applied, answer lost
+			}
+		}
 		if f != nil && f.DropAfter {
 			dropConnection(w)
 			return

@@ -663,7 +663,11 @@ func listOperations(st *state, rq *request) (any, *apiError) {
 	}
 	cardID, custID := rq.query.Get("cardId"), rq.query.Get("customerId")
 	var out []*operation
+	shown := st.set.now()
 	for _, op := range rq.t.ops {
+		if op.visibleAt.After(shown) {
+			continue // the history lags behind the card (WithHistoryLag)
+		}
 		if (tmplID == 0 || op.card.tmpl.ID == tmplID) && (cardID == "" || op.card.ID == cardID) &&
 			(custID == "" || op.card.CustomerID == custID) && inRange(op.CreatedAt, start, end) {
 			out = append(out, op)

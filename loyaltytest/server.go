@@ -48,10 +48,11 @@ type Server struct {
 type Option func(*settings)
 
 type settings struct {
-	templates []Template
-	now       func() time.Time
-	rateLimit int
-	live      bool
+	templates  []Template
+	now        func() time.Time
+	rateLimit  int
+	live       bool
+	historyLag time.Duration
 }
 
 // WithTemplates replaces the default templates (DefaultTemplates) of the agency and of every
@@ -72,6 +73,14 @@ func WithRateLimit(perSecond int) Option {
 // every boolean is 0 or 1. The client reads both; use it to check that your own code does too.
 func WithLiveShapes() Option {
 	return func(s *settings) { s.live = true }
+}
+
+// WithHistoryLag makes the operations history lag behind the cards: a card action changes
+// the card at once, and its history row shows only lag later, as a replicated history may.
+// Use it to test code that recovers from a lost answer by reading the history
+// (loyalty's CardsService.ApplyOnce, or your own).
+func WithHistoryLag(lag time.Duration) Option {
+	return func(s *settings) { s.historyLag = lag }
 }
 
 // WithClock makes the server read the time from now, for tests that check dates.
@@ -193,6 +202,12 @@ type Fault struct {
 	DropAfter bool
 	// MalformedJSON handles the request, then answers with a body that is not valid JSON.
 	MalformedJSON bool
+	// DelayAnswer handles the request, then waits this long before answering: a client
+	// whose timeout is shorter gives up on a request that was applied.
+	DelayAnswer time.Duration
+	// Path, when set, limits the fault to requests for that exact path (such as
+	// "/api/v2/cards/638920-251-210/add-stamp"), so concurrent tests can aim at one card.
+	Path string
 	// Times is how many requests the fault affects; 0 means all of them until ClearFaults.
 	Times int
 }
@@ -229,22 +244,24 @@ func (s *Server) TotalRequests() int {
 }
 
 // received counts a request and takes the fault that applies to it, if any.
-func (h *hooks) received(route string) *Fault {
+func (h *hooks) received(route, path string) *Fault {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.counts[route]++
 	h.total++
 	queue := h.faults[route]
-	if len(queue) == 0 {
-		return nil
-	}
-	f := queue[0]
-	if f.Times > 0 {
-		f.Times--
-		if f.Times == 0 {
-			h.faults[route] = queue[1:]
+	for i, f := range queue {
+		if f.Path != "" && f.Path != path {
+			continue
 		}
+		if f.Times > 0 {
+			f.Times--
+			if f.Times == 0 {
+				h.faults[route] = append(queue[:i:i], queue[i+1:]...)
+			}
+		}
+		copied := *f
+		return &copied
 	}
-	copied := *f
-	return &copied
+	return nil
 }

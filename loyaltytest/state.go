@@ -192,6 +192,8 @@ type operation struct {
 	Comment     string
 	Source      string
 	CreatedAt   time.Time
+	// visibleAt is when the history starts to show the row (WithHistoryLag).
+	visibleAt time.Time
 }
 
 type push struct {

@@ -1,0 +1,280 @@
+package loyalty_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	loyalty "github.com/loyaltycards/loyalty-go"
+	"github.com/loyaltycards/loyalty-go/loyaltytest"
+)
+
+// trialKind is one way an accrual can go wrong, as the fake injects it.
+type trialKind struct {
+	name  string
+	fault *loyaltytest.Fault
+	// rival has another till stamp the same card just after the attempt, so that the card
+	// changes after the attempt began and the history must prove more.
+	rival bool
+}
+
+var trialKinds = []trialKind{
+	{"no fault", nil, false},
+	{"dropped before it was applied", &loyaltytest.Fault{DropBefore: true, Times: 1}, false},
+	{"applied, answer dropped", &loyaltytest.Fault{DropAfter: true, Times: 1}, false},
+	{"500", &loyaltytest.Fault{Status: 500, Times: 1}, false},
+	{"502", &loyaltytest.Fault{Status: 502, Times: 1}, false},
+	{"503", &loyaltytest.Fault{Status: 503, Times: 1}, false},
+	{"504", &loyaltytest.Fault{Status: 504, Times: 1}, false},
+	{"timed out before it was applied", &loyaltytest.Fault{Latency: 300 * time.Millisecond, Times: 1}, false},
+	{"applied, timed out before the answer", &loyaltytest.Fault{DelayAnswer: 300 * time.Millisecond, Times: 1}, false},
+	{"dropped before, another till stamps the card", &loyaltytest.Fault{DropBefore: true, Times: 1}, true},
+	{"applied and dropped, another till stamps the card", &loyaltytest.Fault{DropAfter: true, Times: 1}, true},
+}
+
+// TestApplyOnceNeverDoublesAnAccrual sends 1,000 stamps through ApplyOnce, each under one
+// injected fault, against a fake whose history lags 80ms behind the cards, and counts for
+// each receipt the history rows that carry it: never more than one, exactly one whenever
+// ApplyOnce reported success.
+func TestApplyOnceNeverDoublesAnAccrual(t *testing.T) {
+	t.Parallel()
+	trials := 1000
+	if testing.Short() {
+		trials = 220
+	}
+	const lag = 80 * time.Millisecond
+	srv := loyaltytest.NewServer(loyaltytest.WithHistoryLag(lag))
+	t.Cleanup(srv.Close)
+	client, err := srv.NewClient(loyalty.WithTimeout(100*time.Millisecond), loyalty.WithRetryWait(time.Millisecond, 5*time.Millisecond))
+	require.NoError(t, err)
+	rival, err := srv.NewClient()
+	require.NoError(t, err)
+	ctx := context.Background()
+
+	cards := issueCards(t, srv, srv.Client, trials) // with the default timeout: setting up is not the test
+	// Every card's last change must be older than FindReference's two-second margin.
+	time.Sleep(2200 * time.Millisecond)
+
+	type result struct {
+		kind    string
+		err     error
+		applied int
+	}
+	results := make([]result, trials)
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 64)
+	for i := range trials {
+		kind := trialKinds[i%len(trialKinds)]
+		id, ref := cards[i], fmt.Sprintf("receipt-%04d", i)
+		if kind.fault != nil {
+			f := *kind.fault
+			f.Path = "/api/v2/cards/" + id + "/add-stamp"
+			srv.InjectFault("POST /api/v2/cards/{id}/add-stamp", f)
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			var rivalDone sync.WaitGroup
+			if kind.rival {
+				rivalDone.Add(1)
+				go func() {
+					defer rivalDone.Done()
+					time.Sleep(30 * time.Millisecond) // after the attempt began
+					_, _, _ = rival.Cards.AddStamps(ctx, id, 1, &loyalty.ActionOptions{CardType: loyalty.CardTypeStamp, Comment: "till 9"})
+				}()
+			}
+			_, _, err := client.Cards.ApplyOnce(ctx, id, loyalty.Bind(client.Cards.AddStamps, 1),
+				&loyalty.ActionOptions{CardType: loyalty.CardTypeStamp, Reference: ref, Comment: "till 3"},
+				&loyalty.Once{Settle: 250 * time.Millisecond, Lookups: 4, HistoryLag: lag})
+			rivalDone.Wait()
+			results[i] = result{kind: kind.name, err: err}
+		}()
+	}
+	wg.Wait()
+	srv.ClearFaults()
+	time.Sleep(2 * lag) // let the history show every row
+
+	rows := map[string]int{}
+	for op, err := range srv.Client.Operations.All(ctx, &loyalty.OperationListOptions{ListOptions: loyalty.ListOptions{ItemsPerPage: 1000}}) {
+		require.NoError(t, err)
+		if ref, ok := loyalty.ReferenceOf(op.Comment); ok {
+			rows[ref]++
+		}
+	}
+
+	tally := map[string]map[string]int{}
+	doubled := 0
+	for i, r := range results {
+		r.applied = rows[fmt.Sprintf("receipt-%04d", i)]
+		verdict := "applied once"
+		switch {
+		case r.applied > 1:
+			doubled++
+			verdict = "DOUBLED"
+		case r.err == nil && r.applied != 1:
+			verdict = "reported success, not applied"
+			t.Errorf("trial %d (%s): no error, but applied %d times", i, r.kind, r.applied)
+		case r.err != nil && !loyalty.IsOutcomeUnknown(r.err):
+			verdict = "failed: " + r.err.Error()
+			t.Errorf("trial %d (%s): %v", i, r.kind, r.err)
+		case r.err != nil && r.applied == 0:
+			verdict = "unknown, not applied, not resent"
+		case r.err != nil:
+			verdict = "unknown, applied once, not resent"
+		}
+		if tally[r.kind] == nil {
+			tally[r.kind] = map[string]int{}
+		}
+		tally[r.kind][verdict]++
+	}
+	var lines []string
+	for kind, verdicts := range tally {
+		var parts []string
+		for v, n := range verdicts {
+			parts = append(parts, fmt.Sprintf("%s %d", v, n))
+		}
+		sort.Strings(parts)
+		lines = append(lines, fmt.Sprintf("%-50s %s", kind, strings.Join(parts, ", ")))
+	}
+	sort.Strings(lines)
+	t.Logf("%d trials, %d doubled:\n%s", trials, doubled, strings.Join(lines, "\n"))
+	assert.Zero(t, doubled, "no receipt may be applied twice")
+}
+
+// issueCards issues n stamp cards, each to a customer of its own.
+func issueCards(t *testing.T, srv *loyaltytest.Server, c *loyalty.Client, n int) []string {
+	t.Helper()
+	ids := make([]string, n)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var firstErr error
+	sem := make(chan struct{}, 32)
+	for i := range n {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			ctx := context.Background()
+			customer, _, err := c.Customers.Create(ctx, &loyalty.CustomerCreateRequest{FirstName: "Trial", Phone: fmt.Sprintf("1555%07d", i)})
+			if err == nil {
+				var card *loyalty.Card
+				card, _, err = c.Cards.Create(ctx, &loyalty.CardCreateRequest{CustomerID: customer.ID, TemplateID: srv.TemplateID(loyalty.CardTypeStamp)})
+				if err == nil {
+					ids[i] = card.ID
+				}
+			}
+			if err != nil {
+				mu.Lock()
+				firstErr = errors.Join(firstErr, err)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	require.NoError(t, firstErr)
+	return ids
+}
+
+// clock is a server clock the test moves by hand.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+func TestFindReferenceProvesOrSaysUnknown(t *testing.T) {
+	t.Parallel()
+	clk := &clock{now: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)}
+	srv := loyaltytest.NewServer(loyaltytest.WithClock(clk.Now), loyaltytest.WithHistoryLag(5*time.Second))
+	t.Cleanup(srv.Close)
+	c := srv.Client
+	ctx := context.Background()
+	id := issueCards(t, srv, c, 1)[0]
+	stamp := func(ref string) {
+		t.Helper()
+		_, _, err := c.Cards.AddStamps(ctx, id, 1, &loyalty.ActionOptions{CardType: loyalty.CardTypeStamp, Reference: ref})
+		require.NoError(t, err)
+	}
+	// find asks about an attempt that began at server time at. The test moves the server's
+	// clock by hand, so the client's "since" is placed as far back as the server's clock moved.
+	find := func(ref string, at time.Time) *loyalty.Finding {
+		t.Helper()
+		since := time.Now().Add(-clk.Now().Sub(at))
+		f, _, err := c.Operations.FindReference(ctx, loyalty.ReferenceQuery{CardID: id, Reference: ref, Since: since, HistoryLag: 5 * time.Second})
+		require.NoError(t, err)
+		return f
+	}
+
+	clk.advance(10 * time.Second)
+	lost := clk.Now() // an attempt that never reached the server
+	f := find("receipt-lost", lost)
+	assert.Equal(t, loyalty.OutcomeNotApplied, f.Outcome, "the card has not changed since before the attempt: %s", f.Reason)
+
+	since := clk.Now()
+	stamp("receipt-1") // applied; its row shows 5s later
+	f = find("receipt-1", since)
+	assert.Equal(t, loyalty.OutcomeUnknown, f.Outcome, "the card changed and the history lags: %s", f.Reason)
+	clk.advance(3 * time.Second)
+	assert.Equal(t, loyalty.OutcomeUnknown, find("receipt-1", since).Outcome, "still within the lag")
+	clk.advance(3 * time.Second)
+	f = find("receipt-1", since)
+	require.Equal(t, loyalty.OutcomeApplied, f.Outcome, f.Reason)
+	require.NotNil(t, f.Operation)
+	assert.Equal(t, "[ref:receipt-1]", f.Operation.Comment)
+
+	// Another till stamps the card after our lost attempt began.
+	lost = clk.Now()
+	stamp("")
+	assert.Equal(t, loyalty.OutcomeUnknown, find("receipt-2", lost).Outcome, "the card changed after the attempt: only the history can tell")
+	clk.advance(8 * time.Second)
+	f = find("receipt-2", lost)
+	assert.Equal(t, loyalty.OutcomeNotApplied, f.Outcome, "the change is older than the lag and no row carries the reference: %s", f.Reason)
+}
+
+func TestReferenceTravelsInTheComment(t *testing.T) {
+	t.Parallel()
+	srv := loyaltytest.NewServer()
+	t.Cleanup(srv.Close)
+	c := srv.Client
+	ctx := context.Background()
+	id := issueCards(t, srv, c, 1)[0]
+	_, _, err := c.Cards.AddStamps(ctx, id, 1, &loyalty.ActionOptions{Comment: "till 3", Reference: "receipt-8812"})
+	require.NoError(t, err)
+	ops, _, err := c.Operations.List(ctx, &loyalty.OperationListOptions{CardID: id})
+	require.NoError(t, err)
+	require.Len(t, ops, 1)
+	assert.Equal(t, "till 3 [ref:receipt-8812]", ops[0].Comment)
+	ref, ok := loyalty.ReferenceOf(ops[0].Comment)
+	assert.True(t, ok)
+	assert.Equal(t, "receipt-8812", ref)
+
+	for _, bad := range []string{"a]b", "[x", " lead", "trail ", "tab\there", strings.Repeat("x", 65)} {
+		_, _, err := c.Cards.AddStamps(ctx, id, 1, &loyalty.ActionOptions{Reference: bad})
+		assert.ErrorIs(t, err, loyalty.ErrInvalidArgument, "%q", bad)
+	}
+	_, _, err = c.Cards.SetExpirationDate(ctx, id, time.Now().Add(time.Hour), &loyalty.ActionOptions{Reference: "r"})
+	assert.ErrorIs(t, err, loyalty.ErrInvalidArgument, "an action without a comment cannot carry a reference")
+	_, _, err = c.Cards.ApplyOnce(ctx, id, loyalty.Bind(c.Cards.AddStamps, 1), &loyalty.ActionOptions{}, nil)
+	assert.ErrorIs(t, err, loyalty.ErrInvalidArgument, "ApplyOnce needs a reference")
+	_, _, err = c.Cards.ApplyOnce(ctx, id, nil, &loyalty.ActionOptions{Reference: "r"}, nil)
+	assert.ErrorIs(t, err, loyalty.ErrInvalidArgument)
+	for _, comment := range []string{"", "no tag", "[ref:]", "[ref:open"} {
+		_, ok := loyalty.ReferenceOf(comment)
+		assert.False(t, ok, comment)
+	}
+}
