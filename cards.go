@@ -242,13 +242,20 @@ func (s *CardsService) Create(ctx context.Context, req *CardCreateRequest) (*Car
 	if req == nil {
 		return nil, nil, invalid("request", "must not be nil")
 	}
-	if req.CustomerID == "" {
-		return nil, nil, invalid("customerId", "must not be empty")
-	}
-	if req.TemplateID <= 0 {
-		return nil, nil, invalid("templateId", "must be a positive id")
+	if err := req.validate(); err != nil {
+		return nil, nil, err
 	}
 	return s.one(ctx, call{method: "POST", path: "cards", body: req})
+}
+
+func (r *CardCreateRequest) validate() error {
+	if r.CustomerID == "" {
+		return invalid("customerId", "must not be empty")
+	}
+	if r.TemplateID <= 0 {
+		return invalid("templateId", "must be a positive id")
+	}
+	return nil
 }
 
 // Update changes the custom fields of a card.

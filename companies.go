@@ -204,21 +204,8 @@ func (s *CompaniesService) Create(ctx context.Context, req *CompanyCreateRequest
 	if req == nil {
 		return nil, nil, invalid("request", "must not be nil")
 	}
-	for _, f := range [...]struct{ name, v string }{{"name", req.Name}, {"email", req.Email}, {"phone", req.Phone},
-		{"country", req.Country}, {"userName", req.UserName}, {"userSurname", req.UserSurname}} {
-		if f.v == "" {
-			return nil, nil, invalid(f.name, "must not be empty")
-		}
-	}
-	switch n := len([]rune(req.Password.Reveal())); {
-	case n < 6 || n > 20:
-		return nil, nil, invalid("password", "must be 6 to 20 characters")
-	case req.TariffID <= 0:
-		return nil, nil, invalid("tariffId", "must be a positive id")
-	case !req.TariffPeriod.valid():
-		return nil, nil, invalid("tariffPeriod", "must be one of trial, month, two_months, quarter, six_months, nine_months, year")
-	case req.Language != "" && (len(req.Language) < 2 || len(req.Language) > 5):
-		return nil, nil, invalid("language", "must be 2 to 5 characters")
+	if err := req.validate(); err != nil {
+		return nil, nil, err
 	}
 	body := companyCreateBody{
 		TariffID: req.TariffID, TariffPeriod: req.TariffPeriod, Name: req.Name, UserName: req.UserName,
@@ -226,6 +213,26 @@ func (s *CompaniesService) Create(ctx context.Context, req *CompanyCreateRequest
 		Country: req.Country, Language: req.Language,
 	}
 	return fetch[Company](ctx, s.client, call{method: "POST", path: "companies", body: body})
+}
+
+func (r *CompanyCreateRequest) validate() error {
+	for _, f := range [...]struct{ name, v string }{{"name", r.Name}, {"email", r.Email}, {"phone", r.Phone},
+		{"country", r.Country}, {"userName", r.UserName}, {"userSurname", r.UserSurname}} {
+		if f.v == "" {
+			return invalid(f.name, "must not be empty")
+		}
+	}
+	switch n := len([]rune(r.Password.Reveal())); {
+	case n < 6 || n > 20:
+		return invalid("password", "must be 6 to 20 characters")
+	case r.TariffID <= 0:
+		return invalid("tariffId", "must be a positive id")
+	case !r.TariffPeriod.valid():
+		return invalid("tariffPeriod", "must be one of trial, month, two_months, quarter, six_months, nine_months, year")
+	case r.Language != "" && (len(r.Language) < 2 || len(r.Language) > 5):
+		return invalid("language", "must be 2 to 5 characters")
+	}
+	return nil
 }
 
 // Update changes a company's name or expiry.

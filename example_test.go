@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log"
 	"net/url"
+	"time"
 
 	loyalty "github.com/loyaltycards/loyalty-go"
 	"github.com/loyaltycards/loyalty-go/loyaltytest"
@@ -152,4 +153,27 @@ func ExampleClient_Do() {
 	fmt.Println(len(customers), customers[0]["firstName"], resp.Meta.TotalItems)
 	// Output:
 	// 1 Jane 1
+}
+
+// A till stamps a card for a receipt. The answer is lost (the fake drops the connection after
+// applying the stamp); ApplyOnce finds the receipt in the card's history instead of stamping
+// twice.
+func ExampleCardsService_ApplyOnce() {
+	srv := loyaltytest.NewServer()
+	defer srv.Close()
+	client, ctx := srv.Client, context.Background()
+	customer, _, _ := client.Customers.Create(ctx, &loyalty.CustomerCreateRequest{FirstName: "Jane", Phone: "15555550142"})
+	card, _, _ := client.Cards.Create(ctx, &loyalty.CardCreateRequest{CustomerID: customer.ID, TemplateID: srv.TemplateID(loyalty.CardTypeStamp)})
+	srv.InjectFault("POST /api/v2/cards/{id}/add-stamp", loyaltytest.Fault{DropAfter: true, Times: 1})
+
+	card, _, err := client.Cards.ApplyOnce(ctx, card.ID, loyalty.Bind(client.Cards.AddStamps, 2),
+		&loyalty.ActionOptions{Reference: "receipt-8812", Comment: "till 3"},
+		&loyalty.Once{Settle: 10 * time.Millisecond}) // at a real till, leave Once nil: 5s
+	if err != nil {
+		log.Fatal(err) // still unknown: show "check the card" to the cashier, do not resend
+	}
+	fmt.Println(card.Balance.NumberStampsTotal, "stamps after one lost answer;",
+		srv.Requests("POST /api/v2/cards/{id}/add-stamp"), "stamp request sent")
+	// Output:
+	// 2 stamps after one lost answer; 1 stamp request sent
 }
