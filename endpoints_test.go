@@ -421,5 +421,5 @@ func TestEveryMethodNamesItsEndpoint(t *testing.T) {
 			}
 		}
 	}
-	assert.Equal(t, 63, seen, "service methods")
+	assert.GreaterOrEqual(t, seen, 66, "service methods found")
 }
