@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/google/go-querystring/query"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/loyaltycards/loyalty-go/internal/transport"
 )
@@ -46,6 +47,9 @@ type Client struct {
 	cardTypes    *typeCache
 	lookupTypes  bool
 	checkActions bool
+	// lookups coalesces concurrent type look-ups of one card: one GET in flight per card.
+	// Each derived client has its own, as each key sees its own cards.
+	lookups *singleflight.Group
 
 	common service
 
@@ -162,6 +166,7 @@ func newClient(apiKey string, opts []Option) (*Client, error) {
 		cardTypes:    newTypeCache(cfg.typeCacheSize),
 		lookupTypes:  !cfg.noTypeLookup,
 		checkActions: !cfg.noActionCheck,
+		lookups:      new(singleflight.Group),
 	}
 	c.init()
 	return c, nil
@@ -198,6 +203,7 @@ func (c *Client) ForAPIKey(apiKey string) (*Client, error) {
 	d := new(Client)
 	*d = *c
 	d.apiKey = apiKey
+	d.lookups = new(singleflight.Group)
 	d.init()
 	return d, nil
 }

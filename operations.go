@@ -649,14 +649,14 @@ func (s *CardsService) check(ctx context.Context, id string, a Action, opts *Act
 		return t, nil, nil // the check is off: the server judges
 	}
 	if !t.Known() && s.client.lookupTypes {
-		got, resp, err := s.Get(ctx, id)
+		got, resp, err := s.lookUp(ctx, id)
 		if err != nil {
 			return CardTypeUnknown, resp, err
 		}
 		// Only the type is taken from the look-up. Its membership tier is not: the next call
 		// finds the type in the cache and no tier, and the same action must get the same
 		// verdict on every call. Conditions are judged from what the caller passes.
-		t = got.Type
+		t = got
 	}
 	if !t.Known() {
 		return t, nil, nil // nothing to judge by: the server decides
@@ -665,6 +665,32 @@ func (s *CardsService) check(ctx context.Context, id string, a Action, opts *Act
 		return t, nil, &ActionNotAllowedError{Action: a, CardID: id, CardType: t, AllowedTypes: a.CardTypes(), Reason: reason}
 	}
 	return t, nil, nil
+}
+
+// lookUp reads a card's type with one GET, shared by every concurrent action on the same
+// card, and remembers it under the id the caller used as well as the card's own. The GET
+// runs detached from any one caller's cancellation, so that one till giving up does not fail
+// the others; each caller still stops waiting when its own context ends.
+func (s *CardsService) lookUp(ctx context.Context, id string) (CardType, *Response, error) {
+	type result struct {
+		t    CardType
+		resp *Response
+	}
+	ch := s.client.lookups.DoChan(cacheKey(id), func() (any, error) {
+		card, resp, err := s.Get(context.WithoutCancel(ctx), id)
+		if err != nil {
+			return result{resp: resp}, err
+		}
+		s.client.cardTypes.put(id, card.Type)
+		return result{t: card.Type, resp: resp}, nil
+	})
+	select {
+	case <-ctx.Done():
+		return CardTypeUnknown, nil, fmt.Errorf("loyalty: looking up the type of card %s: %w", id, ctx.Err())
+	case r := <-ch:
+		res, _ := r.Val.(result)
+		return res.t, res.resp, r.Err
+	}
 }
 
 // refusal says why action a cannot apply to a card of type t, or "" when it may. card and

@@ -194,11 +194,13 @@ func WithoutActionCheck() Option {
 }
 
 // WithCardTypeCacheSize bounds how many card types the client remembers for the action check
-// (default 100,000, a few MB); 0 turns the cache off.
+// (default 100,000, about 80 bytes a card: 8 MB when full); 0 turns the cache off. The
+// cache keeps exactly that many once full (CLOCK eviction), so a working set of up to n
+// cards never needs a second look-up.
 func WithCardTypeCacheSize(n int) Option {
 	return func(c *config) error {
-		if n < 0 {
-			return invalid("cardTypeCacheSize", "must not be negative")
+		if n < 0 || n > 1<<30 {
+			return invalid("cardTypeCacheSize", "must be 0 to 2^30")
 		}
 		c.typeCacheSize = n
 		return nil

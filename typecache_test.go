@@ -1,0 +1,144 @@
+package loyalty
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestTypeCacheHoldsItsSize(t *testing.T) {
+	t.Parallel()
+	const size = 10_000
+	c := newTypeCache(size)
+	ids := make([]string, size)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("%06d-%03d-%03d", i, i%1000, i%997)
+		c.put(ids[i], CardTypeStamp)
+	}
+	assert.Equal(t, size, c.len(), "full, not half")
+
+	// A working set equal to the size, with misses put back as an action's look-up would.
+	rng := rand.New(rand.NewPCG(1, 2))
+	hits, gets := 0, 200_000
+	for range gets {
+		id := ids[rng.IntN(size)]
+		if c.get(id) == CardTypeStamp {
+			hits++
+		} else {
+			c.put(id, CardTypeStamp)
+		}
+	}
+	rate := float64(hits) / float64(gets)
+	t.Logf("hit rate on a working set of its size: %.2f%%", 100*rate)
+	assert.GreaterOrEqual(t, rate, 0.99)
+
+	// New cards push out the ones not used since the hand last passed.
+	for i := range size / 2 {
+		c.put(fmt.Sprintf("new-%d", i), CardTypeCoupon)
+	}
+	assert.Equal(t, size, c.len(), "never above its size")
+}
+
+func TestTypeCacheKeysAreNormalised(t *testing.T) {
+	t.Parallel()
+	c := newTypeCache(10)
+	c.put(" 0F5B7A3C-1D2E-4F60-8A9B-0C1D2E3F4A5B ", CardTypeGift)
+	assert.Equal(t, CardTypeGift, c.get("0f5b7a3c-1d2e-4f60-8a9b-0c1d2e3f4a5b"))
+}
+
+func TestTypeCacheHitDoesNotAllocate(t *testing.T) {
+	c := newTypeCache(10)
+	c.put("638920-251-210", CardTypeStamp)
+	allocs := testing.AllocsPerRun(1000, func() { _ = c.get("638920-251-210") })
+	assert.Zero(t, allocs)
+}
+
+// TestTypeCacheMemory measures what a full cache of 100,000 cards costs, for the figure in
+// the docs (typeCacheBytesPerCard).
+func TestTypeCacheMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("measures memory; not with -short")
+	}
+	const n = 100_000
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	c := newTypeCache(n)
+	for i := range n {
+		c.put(fmt.Sprintf("%06d-%03d-%03d", i, i%1000, i%997), CardTypeStamp) // a serial as decoded
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	perCard := float64(after.HeapAlloc-before.HeapAlloc) / n
+	t.Logf("%.0f bytes a card, its serial included", perCard)
+	assert.Less(t, perCard, float64(typeCacheBytesPerCard), "the documented figure holds")
+	runtime.KeepAlive(c)
+}
+
+func TestConcurrentActionsOnAnUnknownCardShareOneLookUp(t *testing.T) {
+	t.Parallel()
+	c, ts := setup(t)
+	var gets atomic.Int32
+	release := make(chan struct{})
+	ts.handle("GET /api/v2/cards/{id}", func(w http.ResponseWriter, r *http.Request) {
+		gets.Add(1)
+		<-release
+		_, _ = w.Write(fixtureBytes(t, "card.json"))
+	})
+	ts.reply("POST /api/v2/cards/{id}/add-stamp", http.StatusOK, "card.json")
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, _, err := c.Cards.AddStamps(context.Background(), "638920-251-210", 1, nil)
+			assert.NoError(t, err)
+		}()
+	}
+	for gets.Load() == 0 {
+		runtime.Gosched()
+	}
+	close(release)
+	wg.Wait()
+	assert.Equal(t, int32(1), gets.Load(), "one look-up for twenty actions")
+}
+
+func TestLookUpIsRememberedUnderTheCallersID(t *testing.T) {
+	t.Parallel()
+	c, ts := setup(t)
+	var gets atomic.Int32
+	ts.handle("GET /api/v2/cards/{id}", func(w http.ResponseWriter, r *http.Request) {
+		gets.Add(1)
+		_, _ = w.Write(fixtureBytes(t, "card.json")) // the card answers with its serial as id
+	})
+	ts.reply("POST /api/v2/cards/{id}/add-stamp", http.StatusOK, "card.json")
+	uuid := "0F5B7A3C-1D2E-4F60-8A9B-0C1D2E3F4A5B"
+	for _, id := range []string{uuid, uuid, "0f5b7a3c-1d2e-4f60-8a9b-0c1d2e3f4a5b", "638920-251-210"} {
+		_, _, err := c.Cards.AddStamps(context.Background(), id, 1, nil)
+		require.NoError(t, err)
+	}
+	assert.Equal(t, int32(1), gets.Load(), "the uuid, written either way, and the serial all hit the cache")
+}
+
+func TestALookUpWaiterStopsWithItsOwnContext(t *testing.T) {
+	t.Parallel()
+	c, ts := setup(t)
+	release := make(chan struct{})
+	ts.handle("GET /api/v2/cards/{id}", func(w http.ResponseWriter, r *http.Request) {
+		<-release
+		_, _ = w.Write(fixtureBytes(t, "card.json"))
+	})
+	t.Cleanup(func() { close(release) })
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, _, err := c.Cards.AddStamps(ctx, "638920-251-210", 1, nil)
+	assert.ErrorIs(t, err, context.Canceled)
+}
