@@ -229,7 +229,7 @@ func (s *CardsService) Get(ctx context.Context, id string) (*Card, *Response, er
 	if err != nil {
 		return nil, nil, err
 	}
-	return s.one(ctx, call{method: "GET", path: "cards/" + p})
+	return s.one(ctx, call{method: "GET", path: "cards/", id: p})
 }
 
 // Create issues a card. The customer must exist (see CustomersService.Create).

@@ -76,9 +76,19 @@ func (t *Timestamp) UnmarshalJSON(data []byte) error {
 	if s == "" {
 		return nil
 	}
-	if secs, err := strconv.ParseInt(s, 10, 64); err == nil && len(s) >= 9 {
-		t.Time = time.Unix(secs, 0).UTC() // Unix seconds, quoted
-		return nil
+	if len(s) >= 9 && allDigits(s) {
+		if secs, err := strconv.ParseInt(s, 10, 64); err == nil {
+			t.Time = time.Unix(secs, 0).UTC() // Unix seconds, quoted
+			return nil
+		}
+	}
+	// Try the layout the text's shape names first: a failed time.Parse allocates its error,
+	// and a card carries a dozen dates.
+	if layout := likelyLayout(s); layout != "" {
+		if v, err := time.Parse(layout, s); err == nil {
+			t.Time = v
+			return nil
+		}
 	}
 	for _, layout := range readTimeLayouts {
 		if v, err := time.Parse(layout, s); err == nil {
@@ -88,6 +98,28 @@ func (t *Timestamp) UnmarshalJSON(data []byte) error {
 	}
 	t.raw = s
 	return nil
+}
+
+// likelyLayout picks the read layout the shape of s suggests, or "".
+func likelyLayout(s string) string {
+	switch {
+	case len(s) == len(dateLayout):
+		return dateLayout
+	case len(s) == 19 && s[10] == ' ':
+		return "2006-01-02 15:04:05"
+	case len(s) >= 20 && s[10] == 'T':
+		return time.RFC3339Nano
+	}
+	return ""
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // Date is a calendar day without a time or zone, as in a date of birth or a date filter.

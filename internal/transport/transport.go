@@ -174,9 +174,9 @@ func (e *Error) Error() string { return e.Err.Error() }
 func (e *Error) Unwrap() error { return e.Err }
 
 // Do sends r, retrying as its class allows, and reads the answer. The answer's body is always
-// drained and closed before Do returns. A non-nil Result may come with an *Error when the
-// body was lost after the status arrived.
-func (t *Transport) Do(ctx context.Context, r *Request) (*Result, error) {
+// drained and closed before Do returns. A Result with a Response may come with an *Error
+// when the body was lost after the status arrived.
+func (t *Transport) Do(ctx context.Context, r *Request) (Result, error) {
 	st := &callState{Context: ctx, class: r.Class}
 	if t.limits != nil {
 		st.limiter = t.limits.get(r.AuthValue)
@@ -187,7 +187,7 @@ func (t *Transport) Do(ctx context.Context, r *Request) (*Result, error) {
 	}
 	req, err := retryablehttp.NewRequestWithContext(st, r.Method, r.URL, body)
 	if err != nil {
-		return nil, &Error{Err: withoutURL(err)}
+		return Result{}, &Error{Err: withoutURL(err)}
 	}
 	if r.AuthHeader != "" {
 		req.Header.Set(r.AuthHeader, r.AuthValue)
@@ -205,10 +205,10 @@ func (t *Transport) Do(ctx context.Context, r *Request) (*Result, error) {
 			// ended after the headers arrived): it is ours to close.
 			drainAndClose(resp.Body)
 		}
-		return nil, &Error{Err: withoutURL(err), Attempts: st.attempts, MayHaveActed: st.mayHaveActed && !notSent(err)}
+		return Result{}, &Error{Err: withoutURL(err), Attempts: st.attempts, MayHaveActed: st.mayHaveActed && !notSent(err)}
 	}
 	defer drainAndClose(resp.Body)
-	res := &Result{Response: resp, Attempts: st.attempts, EarlierMayHaveActed: st.earlierMayHaveActed}
+	res := Result{Response: resp, Attempts: st.attempts, EarlierMayHaveActed: st.earlierMayHaveActed}
 	buf, err := readBody(resp, t.maxBody)
 	resp.Body = http.NoBody
 	if err != nil {
