@@ -1,131 +1,349 @@
 package loyalty
 
 import (
-	"github.com/loyaltycards/loyalty-go/internal/transport"
-
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/loyaltycards/loyalty-go/internal/benchserver"
+	"github.com/loyaltycards/loyalty-go/internal/transport"
 )
 
-// The SDK's Get against the same call written by hand with net/http and encoding/json. The
-// target: at most 1.10x the bare time and 15 more allocations per call. Compare with
-// go test -run '^$' -bench 'GetCard' -benchmem.
+// Each SDK benchmark has a bare twin: the same call written by hand with net/http and
+// encoding/json, decoding into the same models, over a pooled transport as careful
+// hand-written code would use. Run them as sub-benchmarks impl=sdk and impl=bare and compare
+// with benchstat -col /impl. BENCHMARKS.md has the figures and the commands; for per-call
+// figures run the server in its own process (LOYALTY_BENCH_URL, see cmd/benchserver), so that
+// its work does not blur the client's. cpu-ns/op is this process's CPU time per call.
 
-func benchServer(b *testing.B) *httptest.Server {
+const benchCard = "638920-251-210"
+
+// benchURL is the server to measure against: LOYALTY_BENCH_URL, or one in this process.
+func benchURL(b *testing.B) string {
 	b.Helper()
-	body := fixtureBytes(b, "card.json")
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(body)
-	}))
+	if u := os.Getenv("LOYALTY_BENCH_URL"); u != "" {
+		return u
+	}
+	srv := httptest.NewServer(benchserver.Handler(0))
 	b.Cleanup(srv.Close)
-	return srv
+	return srv.URL
 }
 
-// benchClient is a client of benchServer.
-func benchClient(b *testing.B) *Client {
+func benchSDK(b *testing.B, url string, opts ...Option) *Client {
 	b.Helper()
-	c, err := NewClient(testKey, WithBaseURL(benchServer(b).URL))
+	c, err := NewClient(testKey, append([]Option{WithBaseURL(url)}, opts...)...)
 	if err != nil {
 		b.Fatal(err)
 	}
+	b.Cleanup(c.CloseIdleConnections)
 	return c
 }
 
-func BenchmarkGetCardSDK(b *testing.B) {
-	c := benchClient(b)
-	ctx := context.Background()
+// bareClient is what a careful hand-written client would use: net/http's default transport
+// with as many idle connections per host as the SDK keeps, and a timeout.
+func bareClient(b *testing.B) *http.Client {
+	t := pooledTransport()
+	b.Cleanup(t.CloseIdleConnections)
+	return &http.Client{Transport: t, Timeout: 30 * time.Second}
+}
+
+func pooledTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 4 * transport.DefaultIdleConnsPerHost
+	t.MaxIdleConnsPerHost = transport.DefaultIdleConnsPerHost
+	return t
+}
+
+// bareCall is the hand-written request: key header, JSON body, envelope decoded into out.
+func bareCall(ctx context.Context, hc *http.Client, method, url string, body any, out any) error {
+	var rd io.Reader
+	if body != nil {
+		buf, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(buf)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, rd)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("X-API-Key", testKey)
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		return fmt.Errorf("status %d", resp.StatusCode)
+	}
+	env := struct {
+		ResponseID string    `json:"responseId"`
+		Data       any       `json:"data"`
+		Meta       *ListMeta `json:"meta"`
+	}{Data: out}
+	return json.NewDecoder(resp.Body).Decode(&env)
+}
+
+// measure runs f b.N times and reports this process's CPU time per call beside the wall time.
+func measure(b *testing.B, f func() error) {
+	b.Helper()
 	b.ReportAllocs()
+	before := cpuTime()
+	n := 0
 	for b.Loop() {
-		card, _, err := c.Cards.Get(ctx, "638920-251-210")
-		if err != nil || card.ID == "" {
+		if err := f(); err != nil {
 			b.Fatal(err)
 		}
+		n++
+	}
+	if n > 0 {
+		b.ReportMetric(float64(cpuTime()-before)/float64(n), "cpu-ns/op")
 	}
 }
 
-func BenchmarkGetCardBare(b *testing.B) {
-	srv := benchServer(b)
-	hc := &http.Client{Transport: pooledTransport(), Timeout: 30 * time.Second}
-	ctx := context.Background()
-	b.ReportAllocs()
-	for b.Loop() {
-		req, err := http.NewRequestWithContext(ctx, "GET", srv.URL+"/api/v2/cards/638920-251-210", nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		req.Header.Set("X-API-Key", testKey)
-		req.Header.Set("Accept", "application/json")
-		req.Header.Set("User-Agent", "bare")
-		resp, err := hc.Do(req)
-		if err != nil {
-			b.Fatal(err)
-		}
-		var env struct {
-			ResponseID string `json:"responseId"`
-			Data       Card   `json:"data"`
-		}
-		err = json.NewDecoder(resp.Body).Decode(&env)
-		resp.Body.Close()
-		if err != nil || env.Data.ID == "" {
-			b.Fatal(err)
-		}
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
 	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// BenchmarkConcurrentGetsConnections runs 2,000 GETs, 32 at a time, against a server that
-// takes 5 ms per answer, and reports the TCP connections the server accepted: with the pool
-// sized for bulk work it stays near the concurrency instead of growing with the call count.
-func BenchmarkConcurrentGetsConnections(b *testing.B) {
-	const calls, concurrency = 2000, 32
-	body := fixtureBytes(b, "card.json")
-	srv, conns := connCountingServer(b, func(w http.ResponseWriter, r *http.Request) {
-		time.Sleep(5 * time.Millisecond)
-		_, _ = w.Write(body)
+func BenchmarkRead(b *testing.B) {
+	url := benchURL(b)
+	ctx := context.Background()
+	b.Run("impl=sdk", func(b *testing.B) {
+		c := benchSDK(b, url)
+		measure(b, func() error { _, _, err := c.Cards.Get(ctx, benchCard); return err })
 	})
-	var rounds, total int64
-	for b.Loop() {
-		// A fresh client each round: its pool starts cold, so every connection it needs is new.
-		c, err := NewClient(testKey, WithBaseURL(srv.URL))
-		if err != nil {
-			b.Fatal(err)
-		}
-		conns.Store(0)
-		ids := make(chan string)
-		var wg sync.WaitGroup
-		for range concurrency {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for id := range ids {
-					if _, _, err := c.Cards.Get(context.Background(), id); err != nil {
-						b.Error(err)
-					}
-				}
-			}()
-		}
-		for i := range calls {
-			ids <- fmt.Sprint(i)
-		}
-		close(ids)
-		wg.Wait()
-		rounds++
-		total += conns.Load()
-		c.CloseIdleConnections()
-	}
-	b.ReportMetric(float64(total)/float64(rounds), "conns/round")
+	b.Run("impl=bare", func(b *testing.B) {
+		hc := bareClient(b)
+		measure(b, func() error {
+			var card Card
+			return bareCall(ctx, hc, "GET", url+"/api/v2/cards/"+benchCard, nil, &card)
+		})
+	})
 }
 
-// The action check on a card whose type is cached, alone and as part of a full action,
-// against the same POST sent without it. The target: a few hundred nanoseconds
-// and no allocation per call.
+func BenchmarkActionTypeGiven(b *testing.B) {
+	url := benchURL(b)
+	ctx := context.Background()
+	b.Run("impl=sdk", func(b *testing.B) {
+		c := benchSDK(b, url)
+		opts := &ActionOptions{CardType: CardTypeStamp}
+		measure(b, func() error { _, _, err := c.Cards.AddStamps(ctx, benchCard, 1, opts); return err })
+	})
+	b.Run("impl=bare", func(b *testing.B) {
+		hc := bareClient(b)
+		measure(b, func() error {
+			var card Card
+			return bareCall(ctx, hc, "POST", url+"/api/v2/cards/"+benchCard+"/add-stamp", map[string]int{"stamps": 1}, &card)
+		})
+	})
+}
 
+// BenchmarkActionLookedUp: the card's type is not known, so the SDK reads the card first; the
+// twin does the same GET by hand before its POST.
+func BenchmarkActionLookedUp(b *testing.B) {
+	url := benchURL(b)
+	ctx := context.Background()
+	b.Run("impl=sdk", func(b *testing.B) {
+		c := benchSDK(b, url, WithCardTypeCacheSize(0))
+		measure(b, func() error { _, _, err := c.Cards.AddStamps(ctx, benchCard, 1, nil); return err })
+	})
+	b.Run("impl=bare", func(b *testing.B) {
+		hc := bareClient(b)
+		measure(b, func() error {
+			var card Card
+			if err := bareCall(ctx, hc, "GET", url+"/api/v2/cards/"+benchCard, nil, &card); err != nil {
+				return err
+			}
+			if card.Type != CardTypeStamp {
+				return fmt.Errorf("type %v", card.Type)
+			}
+			return bareCall(ctx, hc, "POST", url+"/api/v2/cards/"+benchCard+"/add-stamp", map[string]int{"stamps": 1}, &card)
+		})
+	})
+}
+
+func BenchmarkCreate(b *testing.B) {
+	url := benchURL(b)
+	ctx := context.Background()
+	req := &CustomerCreateRequest{FirstName: "Jane", Email: "jane.doe@example.com", Phone: "12135550142"}
+	b.Run("impl=sdk", func(b *testing.B) {
+		c := benchSDK(b, url)
+		measure(b, func() error { _, _, err := c.Customers.Create(ctx, req); return err })
+	})
+	b.Run("impl=bare", func(b *testing.B) {
+		hc := bareClient(b)
+		measure(b, func() error {
+			var customer Customer
+			return bareCall(ctx, hc, "POST", url+"/api/v2/customers", req, &customer)
+		})
+	})
+}
+
+func benchPage(b *testing.B, per int) {
+	url := benchURL(b)
+	ctx := context.Background()
+	b.Run("impl=sdk", func(b *testing.B) {
+		c := benchSDK(b, url)
+		opts := &CardListOptions{ListOptions: ListOptions{ItemsPerPage: per}}
+		measure(b, func() error {
+			cards, _, err := c.Cards.List(ctx, opts)
+			if err == nil && len(cards) != per {
+				err = fmt.Errorf("%d cards", len(cards))
+			}
+			return err
+		})
+	})
+	b.Run("impl=bare", func(b *testing.B) {
+		hc := bareClient(b)
+		measure(b, func() error {
+			var cards []Card
+			err := bareCall(ctx, hc, "GET", fmt.Sprintf("%s/api/v2/cards?itemsPerPage=%d", url, per), nil, &cards)
+			if err == nil && len(cards) != per {
+				err = fmt.Errorf("%d cards", len(cards))
+			}
+			return err
+		})
+	})
+}
+
+func BenchmarkPage100(b *testing.B)  { benchPage(b, 100) }
+func BenchmarkPage1000(b *testing.B) { benchPage(b, 1000) }
+
+// BenchmarkIterate100k walks all 100,000 cards, 1,000 a page: All against a hand-written loop.
+func BenchmarkIterate100k(b *testing.B) {
+	url := benchURL(b)
+	ctx := context.Background()
+	b.Run("impl=sdk", func(b *testing.B) {
+		c := benchSDK(b, url)
+		measure(b, func() error {
+			n := 0
+			for _, err := range c.Cards.All(ctx, &CardListOptions{ListOptions: ListOptions{ItemsPerPage: 1000}}) {
+				if err != nil {
+					return err
+				}
+				n++
+			}
+			if n != benchserver.TotalCards {
+				return fmt.Errorf("%d cards", n)
+			}
+			return nil
+		})
+	})
+	b.Run("impl=bare", func(b *testing.B) {
+		hc := bareClient(b)
+		measure(b, func() error {
+			n := 0
+			for page := 1; ; page++ {
+				var cards []Card
+				if err := bareCall(ctx, hc, "GET", fmt.Sprintf("%s/api/v2/cards?page=%d&itemsPerPage=1000", url, page), nil, &cards); err != nil {
+					return err
+				}
+				if len(cards) == 0 {
+					break
+				}
+				n += len(cards)
+				if n >= benchserver.TotalCards {
+					break
+				}
+			}
+			if n != benchserver.TotalCards {
+				return fmt.Errorf("%d cards", n)
+			}
+			return nil
+		})
+	})
+}
+
+// BenchmarkBulk runs 2,000 reads at concurrency 8, 32 and 128 against a server that takes 5ms
+// an answer, and counts the TCP connections it accepted. The bare twin uses net/http's
+// defaults (2 idle connections per host), as most hand-written code does.
+func BenchmarkBulk(b *testing.B) {
+	const calls = 2000
+	var conns atomic.Int64
+	srv := httptest.NewUnstartedServer(benchserver.Handler(5 * time.Millisecond))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	b.Cleanup(srv.Close)
+	for _, workers := range []int{8, 32, 128} {
+		for _, impl := range []string{"sdk", "bare"} {
+			b.Run(fmt.Sprintf("conc=%d/impl=%s", workers, impl), func(b *testing.B) {
+				var total int64
+				rounds := 0
+				for b.Loop() {
+					conns.Store(0)
+					var get func(ctx context.Context) error
+					var closeIdle func()
+					if impl == "sdk" {
+						c := benchSDK(b, srv.URL) // a fresh client: its pool starts cold
+						get = func(ctx context.Context) error { _, _, err := c.Cards.Get(ctx, benchCard); return err }
+						closeIdle = c.CloseIdleConnections
+					} else {
+						t := http.DefaultTransport.(*http.Transport).Clone()
+						hc := &http.Client{Transport: t, Timeout: 30 * time.Second}
+						get = func(ctx context.Context) error {
+							var card Card
+							return bareCall(ctx, hc, "GET", srv.URL+"/api/v2/cards/"+benchCard, nil, &card)
+						}
+						closeIdle = t.CloseIdleConnections
+					}
+					runConcurrently(b, calls, workers, get)
+					total += conns.Load()
+					rounds++
+					closeIdle()
+				}
+				b.ReportMetric(float64(total)/float64(rounds), "conns/round")
+			})
+		}
+	}
+}
+
+func runConcurrently(b *testing.B, calls, workers int, get func(ctx context.Context) error) {
+	jobs := make(chan struct{})
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range jobs {
+				if err := get(context.Background()); err != nil {
+					b.Error(err)
+				}
+			}
+		}()
+	}
+	for range calls {
+		jobs <- struct{}{}
+	}
+	close(jobs)
+	wg.Wait()
+}
+
+// BenchmarkActionCheckCached is the card-type check of an action on a card whose type is
+// cached: no allocation, tens of nanoseconds.
 func BenchmarkActionCheckCached(b *testing.B) {
 	c, err := NewClient(testKey)
 	if err != nil {
@@ -139,39 +357,6 @@ func BenchmarkActionCheckCached(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-}
-
-func BenchmarkActionAddStampsChecked(b *testing.B) {
-	c := benchClient(b)
-	c.cardTypes.put("638920-251-210", CardTypeStamp)
-	ctx := context.Background()
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, _, err := c.Cards.AddStamps(ctx, "638920-251-210", 1, nil); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-func BenchmarkActionAddStampsBarePOST(b *testing.B) {
-	c := benchClient(b)
-	ctx := context.Background()
-	b.ReportAllocs()
-	for b.Loop() {
-		_, _, err := fetch[Card](ctx, c, call{method: "POST", path: "cards/638920-251-210/add-stamp", body: stampsBody{Stamps: 1}})
-		if err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-// pooledTransport is what a careful hand-written client would use: net/http's default
-// transport with as many idle connections per host as the SDK keeps.
-func pooledTransport() *http.Transport {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConns = 4 * transport.DefaultIdleConnsPerHost
-	t.MaxIdleConnsPerHost = transport.DefaultIdleConnsPerHost
-	return t
 }
 
 // BenchmarkRateLimit has 32 goroutines call as fast as they can through one client limited to

@@ -94,7 +94,7 @@
 //
 // # Concurrency and rate limits
 //
-// The client never changes after NewClient. Its transport keeps up to 100 idle connections
+// The client never changes after NewClient. Its transport keeps up to 256 idle connections
 // per host, so bulk work at high concurrency reuses connections instead of opening one per
 // call; a failed request never empties that pool. Clients derived with ForAPIKey and
 // ForCompany share it; CloseIdleConnections releases its idle connections.

@@ -669,28 +669,30 @@ func (s *CardsService) check(ctx context.Context, id string, a Action, opts *Act
 
 // lookUp reads a card's type with one GET, shared by every concurrent action on the same
 // card, and remembers it under the id the caller used as well as the card's own. The GET
-// runs detached from any one caller's cancellation, so that one till giving up does not fail
-// the others; each caller still stops waiting when its own context ends.
+// runs with the context of the action that started it; an action that joined it and got
+// that context's error while its own is alive looks the card up once more itself.
 func (s *CardsService) lookUp(ctx context.Context, id string) (CardType, *Response, error) {
-	type result struct {
-		t    CardType
-		resp *Response
-	}
-	ch := s.client.lookups.DoChan(cacheKey(id), func() (any, error) {
-		card, resp, err := s.Get(context.WithoutCancel(ctx), id)
-		if err != nil {
-			return result{resp: resp}, err
+	for again := true; ; again = false {
+		v, err, shared := s.client.lookups.Do(cacheKey(id), func() (any, error) {
+			card, resp, err := s.Get(ctx, id)
+			if err != nil {
+				return lookup{resp: resp}, err
+			}
+			s.client.cardTypes.put(id, card.Type)
+			return lookup{t: card.Type, resp: resp}, nil
+		})
+		if again && shared && err != nil && ctx.Err() == nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+			continue // another action's context ended, not ours: once more, on our own
 		}
-		s.client.cardTypes.put(id, card.Type)
-		return result{t: card.Type, resp: resp}, nil
-	})
-	select {
-	case <-ctx.Done():
-		return CardTypeUnknown, nil, fmt.Errorf("loyalty: looking up the type of card %s: %w", id, ctx.Err())
-	case r := <-ch:
-		res, _ := r.Val.(result)
-		return res.t, res.resp, r.Err
+		res, _ := v.(lookup)
+		return res.t, res.resp, err
 	}
+}
+
+// lookup is the outcome of a type look-up, shared between the actions that waited for it.
+type lookup struct {
+	t    CardType
+	resp *Response
 }
 
 // refusal says why action a cannot apply to a card of type t, or "" when it may. card and

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -128,7 +129,7 @@ func TestLookUpIsRememberedUnderTheCallersID(t *testing.T) {
 	assert.Equal(t, int32(1), gets.Load(), "the uuid, written either way, and the serial all hit the cache")
 }
 
-func TestALookUpWaiterStopsWithItsOwnContext(t *testing.T) {
+func TestALookUpStopsWithItsContext(t *testing.T) {
 	t.Parallel()
 	c, ts := setup(t)
 	release := make(chan struct{})
@@ -141,4 +142,36 @@ func TestALookUpWaiterStopsWithItsOwnContext(t *testing.T) {
 	cancel()
 	_, _, err := c.Cards.AddStamps(ctx, "638920-251-210", 1, nil)
 	assert.ErrorIs(t, err, context.Canceled)
+}
+
+func TestAJoinedLookUpSurvivesTheOtherActionsCancel(t *testing.T) {
+	t.Parallel()
+	c, ts := setup(t)
+	var gets atomic.Int32
+	first := make(chan struct{})
+	ts.handle("GET /api/v2/cards/{id}", func(w http.ResponseWriter, r *http.Request) {
+		if gets.Add(1) == 1 {
+			close(first)
+			<-r.Context().Done() // the first till gives up on this one
+			return
+		}
+		_, _ = w.Write(fixtureBytes(t, "card.json"))
+	})
+	ts.reply("POST /api/v2/cards/{id}/add-stamp", http.StatusOK, "card.json")
+	leaderCtx, cancel := context.WithCancel(context.Background())
+	leaderDone := make(chan error)
+	go func() {
+		_, _, err := c.Cards.AddStamps(leaderCtx, "638920-251-210", 1, nil)
+		leaderDone <- err
+	}()
+	<-first
+	joined := make(chan error)
+	go func() {
+		_, _, err := c.Cards.AddStamps(context.Background(), "638920-251-210", 1, nil)
+		joined <- err
+	}()
+	time.Sleep(20 * time.Millisecond) // let it join the look-up in flight
+	cancel()
+	assert.ErrorIs(t, <-leaderDone, context.Canceled)
+	require.NoError(t, <-joined, "the joined action looked the card up again on its own")
 }

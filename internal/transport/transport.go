@@ -19,7 +19,7 @@ import (
 
 // DefaultIdleConnsPerHost fits bulk work: net/http's default of 2 would make a client running
 // dozens of requests at once open and close a connection for nearly every call.
-const DefaultIdleConnsPerHost = 100
+const DefaultIdleConnsPerHost = 256
 
 // Config is everything a Transport needs; the loyalty package fills it from its options.
 type Config struct {
@@ -207,9 +207,13 @@ func (t *Transport) Do(ctx context.Context, r *Request) (Result, error) {
 		}
 		return Result{}, &Error{Err: withoutURL(err), Attempts: st.attempts, MayHaveActed: st.mayHaveActed && !notSent(err)}
 	}
-	defer drainAndClose(resp.Body)
 	res := Result{Response: resp, Attempts: st.attempts, EarlierMayHaveActed: st.earlierMayHaveActed}
 	buf, err := readBody(resp, t.maxBody)
+	if err != nil {
+		drainAndClose(resp.Body)
+	} else {
+		_ = resp.Body.Close() // read to the end: nothing to drain
+	}
 	resp.Body = http.NoBody
 	if err != nil {
 		// A refusal (4xx) was not applied; any other answer may have been.
