@@ -41,28 +41,79 @@ func quantity(name string, f *float64, integer bool) (float64, *apiError) {
 	return v, nil
 }
 
-// applies reports whether the action fits the card: its type, its template's mechanics, and
-// its membership tier's limits, as the product docs say.
-func applies(a loyalty.Action, c *card) bool {
-	cond, ok := loyalty.ActionCondition(a, c.tmpl.Type)
-	switch {
-	case !ok:
-		return false
-	case cond == loyalty.WithVisitMechanics:
-		return c.tmpl.Mechanics == loyalty.MechanicsVisits
-	case cond == loyalty.WithSpendMechanics:
-		return c.tmpl.Mechanics == loyalty.MechanicsSpend
-	case cond == loyalty.WithPointsMechanics:
-		return c.tmpl.Mechanics == loyalty.MechanicsPoints
-	case cond == loyalty.WithoutMembershipLimits, cond == loyalty.WithMembershipLimits:
-		mt := c.tmpl.membershipTier(c.tierID)
-		limited := mt != nil && mt.VisitLimit > 0
-		return limited == (cond == loyalty.WithMembershipLimits)
-	}
-	return true
+// condition is what an action needs of a card beyond its type.
+type condition int
+
+const (
+	always condition = iota + 1
+	visitMechanics
+	spendMechanics
+	pointsMechanics
+	withoutLimits // a membership tier that does not limit visits
+	withLimits    // a membership tier that does
+)
+
+// actionRoute is one card action of the fake: its endpoint, the SDK's name for it, and which
+// card types accept it. The table is the fake's own, written from the product docs, not taken
+// from the SDK: a wrong row in the SDK must not be confirmed by the fake.
+// (TestActionTableAgreesWithTheSDK keeps the two in step.)
+type actionRoute struct {
+	endpoint string
+	action   loyalty.Action
+	accepts  map[loyalty.CardType]condition
 }
 
-func actionHandler(a loyalty.Action) handler {
+var (
+	stamp, cashback, multipass, coupon = loyalty.CardTypeStamp, loyalty.CardTypeCashback, loyalty.CardTypeMultipass, loyalty.CardTypeCoupon
+	discount, gift, membership, reward = loyalty.CardTypeDiscount, loyalty.CardTypeGift, loyalty.CardTypeMembership, loyalty.CardTypeReward
+)
+
+var actionRoutes = []actionRoute{
+	{"add-transaction-amount", loyalty.ActionAddAmount, map[loyalty.CardType]condition{cashback: always}},
+	{"subtract-transaction-amount", loyalty.ActionSubtractAmount, map[loyalty.CardType]condition{cashback: always}},
+	{"add-point", loyalty.ActionAddPoints, map[loyalty.CardType]condition{discount: always, cashback: always, gift: always}},
+	{"subtract-point", loyalty.ActionSubtractPoints, map[loyalty.CardType]condition{discount: always, cashback: always, gift: always}},
+	{"add-reward", loyalty.ActionAddRewards, map[loyalty.CardType]condition{stamp: always}},
+	{"subtract-reward", loyalty.ActionSubtractRewards, map[loyalty.CardType]condition{stamp: always}},
+	{"add-scores", loyalty.ActionAddScores, map[loyalty.CardType]condition{reward: pointsMechanics, multipass: always}},
+	{"subtract-scores", loyalty.ActionSubtractScores, map[loyalty.CardType]condition{reward: always, multipass: always}},
+	{"add-stamp", loyalty.ActionAddStamps, map[loyalty.CardType]condition{stamp: always}},
+	{"subtract-stamp", loyalty.ActionSubtractStamps, map[loyalty.CardType]condition{stamp: always}},
+	{"add-visit", loyalty.ActionAddVisits, map[loyalty.CardType]condition{multipass: always, membership: withoutLimits,
+		stamp: visitMechanics, reward: visitMechanics}},
+	{"subtract-visit", loyalty.ActionSubtractVisits, map[loyalty.CardType]condition{multipass: always, membership: withLimits}},
+	{"add-purchase", loyalty.ActionAddPurchase, map[loyalty.CardType]condition{stamp: spendMechanics, reward: spendMechanics}},
+	// Not in the product docs; assumed to follow add-purchase.
+	{"subtract-purchase", loyalty.ActionSubtractPurchase, map[loyalty.CardType]condition{stamp: spendMechanics, reward: spendMechanics}},
+	{"receive-reward", loyalty.ActionReceiveReward, map[loyalty.CardType]condition{reward: always}},
+	{"redeem-coupon", loyalty.ActionRedeemCoupon, map[loyalty.CardType]condition{coupon: always}},
+	{"set-membership-tier", loyalty.ActionSetMembershipTier, map[loyalty.CardType]condition{membership: always}},
+	{"set-expiration-date", loyalty.ActionSetExpirationDate, map[loyalty.CardType]condition{stamp: always, cashback: always,
+		multipass: always, coupon: always, discount: always, gift: always, membership: always, reward: always}},
+}
+
+// applies reports whether the action fits the card: its type, its template's mechanics, and
+// its membership tier's limits.
+func (r *actionRoute) applies(c *card) bool {
+	switch r.accepts[c.tmpl.Type] {
+	case always:
+		return true
+	case visitMechanics:
+		return c.tmpl.Mechanics == loyalty.MechanicsVisits
+	case spendMechanics:
+		return c.tmpl.Mechanics == loyalty.MechanicsSpend
+	case pointsMechanics:
+		return c.tmpl.Mechanics == loyalty.MechanicsPoints
+	case withoutLimits, withLimits:
+		mt := c.tmpl.membershipTier(c.tierID)
+		limited := mt != nil && mt.VisitLimit > 0
+		return limited == (r.accepts[c.tmpl.Type] == withLimits)
+	}
+	return false
+}
+
+func actionHandler(r *actionRoute) handler {
+	a := r.action
 	return func(st *state, rq *request) (any, *apiError) {
 		c := rq.t.cards.get(rq.PathValue("id"))
 		if c == nil {
@@ -77,7 +128,7 @@ func actionHandler(a loyalty.Action) handler {
 		if in.PurchaseSum != nil && *in.PurchaseSum < 0 {
 			return nil, invalidField("purchaseSum", "This value should be positive.")
 		}
-		if !applies(a, c) {
+		if !r.applies(c) {
 			return nil, errIrrelevant
 		}
 		q, err := apply(st, a, c, &in)

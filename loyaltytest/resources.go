@@ -55,8 +55,9 @@ func (s *Server) table() []route {
 		{pattern: "POST /api/v2/marketplace/reverse", app: true, handle: reverse},
 		{pattern: "POST /api/v2/marketplace/resolve-credentials", app: true, handle: resolveCredentials},
 	}
-	for _, a := range loyalty.Actions() {
-		rts = append(rts, route{pattern: "POST /api/v2/cards/{id}/" + a.String(), handle: actionHandler(a)})
+	for i := range actionRoutes {
+		r := &actionRoutes[i]
+		rts = append(rts, route{pattern: "POST /api/v2/cards/{id}/" + r.endpoint, handle: actionHandler(r)})
 	}
 	return rts
 }

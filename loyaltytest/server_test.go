@@ -732,3 +732,25 @@ func TestLiveShapesAreReadByTheClient(t *testing.T) {
 	require.NotNil(t, resp.Meta)
 	assert.Equal(t, 1, resp.Meta.TotalItems, "string meta is read too")
 }
+
+// TestActionTableAgreesWithTheSDK: the fake keeps its own card-type table, written from the
+// product docs, so that a wrong row in the SDK's is caught rather than confirmed. The two
+// must agree cell by cell.
+func TestActionTableAgreesWithTheSDK(t *testing.T) {
+	t.Parallel()
+	sdk := map[condition]loyalty.Condition{always: loyalty.Always, visitMechanics: loyalty.WithVisitMechanics,
+		spendMechanics: loyalty.WithSpendMechanics, pointsMechanics: loyalty.WithPointsMechanics,
+		withoutLimits: loyalty.WithoutMembershipLimits, withLimits: loyalty.WithMembershipLimits}
+	require.Len(t, actionRoutes, len(loyalty.Actions()), "one route per action")
+	for _, r := range actionRoutes {
+		assert.Equal(t, r.action.String(), r.endpoint, "endpoint of %v", r.action)
+		for _, ct := range loyalty.CardTypes() {
+			want, ok := loyalty.ActionCondition(r.action, ct)
+			got, has := r.accepts[ct]
+			assert.Equal(t, ok, has, "%s on %s", r.endpoint, ct)
+			if ok && has {
+				assert.Equal(t, want, sdk[got], "%s on %s", r.endpoint, ct)
+			}
+		}
+	}
+}
