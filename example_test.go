@@ -101,7 +101,7 @@ func ExampleClient_ForCompany() {
 	fmt.Println(len(templates), "templates in the new sub-account")
 	// Output:
 	// [redacted]
-	// 8 templates in the new sub-account
+	// 12 templates in the new sub-account
 }
 
 // Branch on what went wrong with errors.Is; reach the details with errors.As.

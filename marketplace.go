@@ -93,6 +93,7 @@ type ReverseRequest struct {
 
 // ResolveCredentialsRequest asks for the values of the named credentials.
 type ResolveCredentialsRequest struct {
+	// Names are the credentials wanted; none (nil or empty) asks for every one.
 	Names       []string     `json:"names"`
 	Credentials []Credential `json:"credentials,omitempty"`
 }
@@ -247,8 +248,9 @@ func (s *MarketplaceService) ResolveCredentials(ctx context.Context, req *Resolv
 	if req == nil {
 		return nil, nil, invalid("request", "must not be nil")
 	}
-	if req == nil || len(req.Names) == 0 {
-		return nil, nil, invalid("names", "must name at least one credential")
+	body := *req
+	if body.Names == nil {
+		body.Names = []string{} // required: sent as [], which asks for every credential
 	}
-	return fetch[ResolvedCredentials](ctx, s.client, call{method: "POST", path: "marketplace/resolve-credentials", body: req, app: true, class: transport.Idempotent})
+	return fetch[ResolvedCredentials](ctx, s.client, call{method: "POST", path: "marketplace/resolve-credentials", body: &body, app: true, class: transport.Idempotent})
 }

@@ -291,10 +291,6 @@ func TestServicesRefuseBadArguments(t *testing.T) {
 			return err
 		},
 		"reverse no id": func() error { _, _, err := c.Marketplace.Reverse(ctx, &ReverseRequest{}); return err },
-		"resolve no names": func() error {
-			_, _, err := c.Marketplace.ResolveCredentials(ctx, &ResolveCredentialsRequest{})
-			return err
-		},
 	}
 	for name, f := range calls {
 		assert.ErrorIs(t, f(), ErrInvalidArgument, name)
@@ -439,4 +435,13 @@ func TestAnAccrueRequestBelongsToOnePurchase(t *testing.T) {
 	require.NoError(t, err)
 	_, _, err = c.Marketplace.Accrue(ctx, own)
 	require.NoError(t, err, "the caller's own id is theirs to repeat")
+}
+
+func TestResolveCredentialsWithoutNamesAsksForAll(t *testing.T) {
+	t.Parallel()
+	c, ts := setup(t, WithAppToken(testAppToken))
+	ts.reply("POST /api/v2/marketplace/resolve-credentials", http.StatusOK, "credentials.json")
+	_, _, err := c.Marketplace.ResolveCredentials(context.Background(), &ResolveCredentialsRequest{})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"names":[]}`, string(ts.only().Body), "names is required: sent empty, meaning every credential")
 }

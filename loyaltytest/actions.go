@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"math"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	loyalty "github.com/loyaltycards/loyalty-go"
@@ -12,28 +14,38 @@ import (
 // actionInput is every member a card action may carry. Quantities are read as numbers and
 // checked against the type each endpoint documents.
 type actionInput struct {
-	Amount      *float64         `json:"amount"`
-	Points      *float64         `json:"points"`
-	Rewards     *float64         `json:"rewards"`
-	Scores      *float64         `json:"scores"`
-	Stamps      *float64         `json:"stamps"`
-	Visits      *float64         `json:"visits"`
-	ID          *float64         `json:"id"`
-	TierID      *float64         `json:"tierId"`
+	Amount      *number          `json:"amount"`
+	Points      *number          `json:"points"`
+	Rewards     *number          `json:"rewards"`
+	Scores      *number          `json:"scores"`
+	Stamps      *number          `json:"stamps"`
+	Visits      *number          `json:"visits"`
+	ID          *number          `json:"id"`
+	TierID      *number          `json:"tierId"`
 	Period      *string          `json:"period"`
 	ExpiresAt   *json.RawMessage `json:"expiresAt"`
 	Comment     *string          `json:"comment"`
 	PurchaseSum *float64         `json:"purchaseSum"`
 }
 
-// quantity reads a required quantity: present, > 0, and whole where the API takes an integer.
-func quantity(name string, f *float64, integer bool) (float64, *apiError) {
-	if f == nil {
+// number is a JSON value kept as written, so that 2 and 2.0 can be told apart.
+type number = json.RawMessage
+
+// quantity reads a required quantity: present, > 0, and an integer literal where the API
+// takes an integer: 2.0 and 1e1 are refused there, as a PHP integer check refuses them.
+func quantity(name string, n *number, integer bool) (float64, *apiError) {
+	if n == nil {
 		return 0, invalidField(name, "This value should not be blank.")
 	}
-	v := *f
-	if integer && v != math.Trunc(v) {
+	if strings.HasPrefix(string(*n), `"`) {
+		return 0, invalidField(name, "This value should be a number.")
+	}
+	if integer && strings.ContainsAny(string(*n), ".eE") {
 		return 0, invalidField(name, "This value should be of type int.")
+	}
+	v, err := strconv.ParseFloat(string(*n), 64)
+	if err != nil || math.IsInf(v, 0) {
+		return 0, invalidField(name, "This value should be a number.")
 	}
 	if v <= 0 {
 		return 0, invalidField(name, "This value should be greater than 0.")
@@ -329,14 +341,10 @@ func apply(st *state, a loyalty.Action, c *card, in *actionInput) (float64, *api
 		if json.Unmarshal(*in.ExpiresAt, &s) != nil {
 			return 0, invalidField("expiresAt", "This value should be of type string.")
 		}
-		at, perr := time.Parse(time.RFC3339, s)
-		if perr != nil {
-			return 0, invalidField("expiresAt", "This value is not a valid datetime.")
+		at, aerr := parseStored("expiresAt", s)
+		if aerr != nil {
+			return 0, aerr
 		}
-		if at.After(time.Date(2038, 1, 19, 3, 14, 7, 0, time.UTC)) {
-			return 0, invalidField("expiresAt", "The date is out of range.")
-		}
-		at = at.UTC()
 		c.expiresAt = &at
 		return 0, nil
 	}

@@ -69,12 +69,29 @@ const notFoundPage = `<!DOCTYPE html>
 <body><h1>Oops! An Error Occurred</h1><h2>The server returned a "404 Not Found".</h2></body></html>
 `
 
+// maxBody is the largest request body the fake reads; a larger one is answered 413.
+const maxBody = 1 << 20
+
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
+	byPath := http.NewServeMux() // the same paths, any method: tells 405 from 404
+	allowed := map[string][]string{}
 	for _, rt := range s.table() {
 		mux.HandleFunc(rt.pattern, s.serve(rt))
+		method, path, _ := strings.Cut(rt.pattern, " ")
+		if allowed[path] == nil {
+			byPath.HandleFunc(path, func(http.ResponseWriter, *http.Request) {})
+		}
+		allowed[path] = append(allowed[path], method)
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := byPath.Handler(r); pattern != "" {
+			// A known path with another method: what a real server framework answers.
+			s.hooks.received("unknown", r.URL.Path)
+			w.Header().Set("Allow", strings.Join(allowed[pattern], ", "))
+			s.writeError(w, strings.HasPrefix(pattern, "/api/v2/marketplace/"), fail(http.StatusMethodNotAllowed, "Method Not Allowed"))
+			return
+		}
 		s.hooks.received("unknown", r.URL.Path)
 		w.Header().Set("Content-Type", "text/html; charset=UTF-8")
 		w.WriteHeader(http.StatusNotFound)
@@ -87,7 +104,7 @@ func (s *Server) routes() http.Handler {
 // handler under the state lock, and writes the answer in the API's shape.
 func (s *Server) serve(rt route) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		body, _ := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 		f := s.hooks.received(rt.pattern, r.URL.Path)
 		if f != nil && f.Latency > 0 {
 			select {
@@ -98,6 +115,19 @@ func (s *Server) serve(rt route) http.HandlerFunc {
 		}
 		if f != nil && f.DropBefore {
 			dropConnection(w)
+			return
+		}
+		if f != nil && f.Redirect != "" {
+			w.Header().Set("Location", f.Redirect)
+			status := f.Status
+			if status < 300 || status > 399 {
+				status = http.StatusFound
+			}
+			w.WriteHeader(status)
+			return
+		}
+		if len(body) > maxBody {
+			s.writeError(w, rt.app, fail(http.StatusRequestEntityTooLarge, "Request body is larger than 1 MiB"))
 			return
 		}
 		key := r.Header.Get("X-API-Key")
@@ -282,6 +312,10 @@ func decode(rq *request, v any) *apiError {
 		return nil
 	case errors.As(err, &typeErr):
 		field := typeErr.Field
+		if field == "" && typeErr.Value != "object" && bytes.TrimSpace(rq.body)[0] == '{' {
+			// A member of a map body (a profile PATCH) has no field name of its own.
+			return fail(http.StatusUnprocessableEntity, "Validation failed: every member must be a %s, not a %s", typeErr.Type, typeErr.Value)
+		}
 		if field == "" {
 			return fail(http.StatusBadRequest, "Request body must be a JSON object")
 		}
@@ -289,6 +323,28 @@ func decode(rq *request, v any) *apiError {
 	default:
 		return fail(http.StatusBadRequest, "Invalid JSON body")
 	}
+}
+
+// wireTime is the only date-time form the API takes: PHP's Y-m-d\TH:i:sP. A "Z" or a
+// fraction of a second, which RFC 3339 allows and Go's time.Time sends, is refused.
+const wireTime = "2006-01-02T15:04:05-07:00"
+
+// The API keeps date-times in 32-bit SQL TIMESTAMP columns.
+var (
+	firstStored = time.Date(1970, 1, 1, 0, 0, 1, 0, time.UTC)
+	lastStored  = time.Date(2038, 1, 19, 3, 14, 7, 0, time.UTC)
+)
+
+// parseStored reads a date-time the API stores, or refuses it as the API would.
+func parseStored(field, s string) (time.Time, *apiError) {
+	at, err := time.Parse(wireTime, s)
+	if err != nil || len(s) != len(wireTime) {
+		return time.Time{}, invalidField(field, "This value is not a valid datetime.")
+	}
+	if at.Before(firstStored) || at.After(lastStored) {
+		return time.Time{}, invalidField(field, "The date is out of range.")
+	}
+	return at.UTC(), nil
 }
 
 // intQuery reads an optional integer query parameter.
@@ -339,10 +395,10 @@ func paginate[T any](rq *request, items []T, view func(T) map[string]any, defaul
 		per = defaultPer
 	}
 	if pg < 1 {
-		return nil, invalidField("page", "This value should be greater than or equal to 1.")
+		return nil, fail(http.StatusBadRequest, "Query parameter page must be 1 or more")
 	}
 	if per < 1 || per > 1000 {
-		return nil, invalidField("itemsPerPage", "This value should be between 1 and 1000.")
+		return nil, fail(http.StatusBadRequest, "Query parameter itemsPerPage must be between 1 and 1000")
 	}
 	out := []any{}
 	for i := (pg - 1) * per; i < len(items) && i < pg*per; i++ {

@@ -1,8 +1,10 @@
 package loyaltytest
 
 import (
+	"encoding/json"
 	"math"
 	"net/http"
+	"sort"
 	"strings"
 	"time"
 
@@ -17,14 +19,17 @@ type accrueInput struct {
 	Check         *struct {
 		Amount     *int    `json:"amount"`
 		Currency   *string `json:"currency"`
-		Selections []struct {
+		Selections *[]struct {
 			Quantity   *int `json:"quantity"`
 			TotalPrice *int `json:"totalPrice"`
 		} `json:"selections"`
 	} `json:"check"`
-	SerialNumber *string `json:"serialNumber"`
-	Phone        *string `json:"phone"`
-	Email        *string `json:"email"`
+	SerialNumber *string            `json:"serialNumber"`
+	Phone        *string            `json:"phone"`
+	Email        *string            `json:"email"`
+	FirstName    *string            `json:"firstName"`
+	LastName     *string            `json:"lastName"`
+	Credentials  *[]json.RawMessage `json:"credentials"`
 }
 
 // appError is a marketplace refusal: a 400 in the {"errors": [...]} shape.
@@ -41,8 +46,14 @@ func accrue(st *state, rq *request) (any, *apiError) {
 		return nil, appError("transactionId is required.")
 	case in.Check == nil || in.Check.Amount == nil || *in.Check.Amount < 0:
 		return nil, appError("check.amount is required.")
+	case len(str(in.Check.Currency)) != 3:
+		return nil, appError("check.currency is required.")
+	case in.Check.Selections == nil:
+		return nil, appError("check.selections is required.")
+	case in.Credentials != nil && len(*in.Credentials) == 0:
+		return nil, appError("credentials should contain 1 element or more.")
 	}
-	for _, sel := range in.Check.Selections {
+	for _, sel := range *in.Check.Selections {
 		if sel.Quantity == nil || *sel.Quantity <= 0 || sel.TotalPrice == nil || *sel.TotalPrice < 0 {
 			return nil, appError("Invalid check selection.")
 		}
@@ -51,6 +62,11 @@ func accrue(st *state, rq *request) (any, *apiError) {
 		return bare{tx.view()}, nil // the same id is never applied twice
 	}
 	cards := st.findCards(str(in.SerialNumber), str(in.Phone), str(in.Email))
+	if len(cards) == 0 && str(in.SerialNumber) == "" && (str(in.Phone) != "" || str(in.Email) != "") {
+		// "The customer's phone, email or serial is required to find or register a loyalty
+		// card": a customer the account does not know yet gets one.
+		cards = []*card{st.register(str(in.Phone), str(in.Email), str(in.FirstName), str(in.LastName))}
+	}
 	if len(cards) == 0 {
 		return nil, appError("Loyalty card not found.")
 	}
@@ -112,8 +128,14 @@ func resolveCredentials(st *state, rq *request) (any, *apiError) {
 	var in struct {
 		Names []string `json:"names"`
 	}
-	if err := decode(rq, &in); err != nil || len(in.Names) == 0 {
+	if err := decode(rq, &in); err != nil || in.Names == nil {
 		return nil, appError("names is required.")
+	}
+	if len(in.Names) == 0 { // "if not specified, all merchant credentials are returned"
+		for n := range merchantCredentials {
+			in.Names = append(in.Names, n)
+		}
+		sort.Strings(in.Names)
 	}
 	out := []map[string]string{}
 	for _, n := range in.Names {
@@ -138,12 +160,43 @@ func (st *state) findCards(serial, phone, email string) []*card {
 	return out
 }
 
+// register issues a card to a customer the marketplace names by phone or email: the agency's
+// customer with that phone or email, or a new one, on its first cashback template.
+func (st *state) register(phone, email, first, last string) *card {
+	t := st.agency
+	var cust *customer
+	for _, cu := range t.customers.list() {
+		if phone != "" && cu.Phone == phone || email != "" && strings.EqualFold(cu.Email, email) {
+			cust = cu
+			break
+		}
+	}
+	now := st.now()
+	if cust == nil {
+		if first == "" {
+			first = "Customer"
+		}
+		cust = &customer{ID: loyalty.NewTransactionID(), FirstName: first, Surname: last, Phone: phone, Email: email, CreatedAt: now}
+		t.customers.add(cust.ID, cust)
+	}
+	tm := t.templates.list()[0]
+	for _, candidate := range t.templates.list() {
+		if candidate.Type == loyalty.CardTypeCashback {
+			tm = candidate
+			break
+		}
+	}
+	c := &card{ID: st.newSerial(), tmpl: tm, cust: cust, CustomerID: cust.ID, Status: "not_installed", CreatedAt: now, UpdatedAt: now}
+	t.cards.add(c.ID, c)
+	return c
+}
+
 // record adds a row to the history of the card's account.
 func (st *state) record(c *card, event int, amount, purchase float64, source string, at time.Time) {
 	for _, t := range st.allTenants() {
 		if t.cards.get(c.ID) == c {
 			t.ops = append(t.ops, &operation{ID: st.nextID(), card: c, EventID: event, Amount: amount,
-				Balance: c.measure(), PurchaseSum: purchase, Source: source, CreatedAt: at})
+				Balance: c.measure(), PurchaseSum: purchase, Source: source, CreatedAt: at, visibleAt: st.set.now().Add(st.set.historyLag)})
 			return
 		}
 	}

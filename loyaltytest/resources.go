@@ -1,6 +1,7 @@
 package loyaltytest
 
 import (
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -301,10 +302,9 @@ func updateCard(st *state, rq *request) (any, *apiError) {
 	if err := decode(rq, &in); err != nil {
 		return nil, err
 	}
-	if len(in.CustomFields) == 0 {
-		return nil, invalidField("customFields", "This collection should contain 1 element or more.")
+	if in.CustomFields != nil { // the description requires nothing: {} changes nothing
+		c.customFields = customFieldsView(in.CustomFields)
 	}
-	c.customFields = customFieldsView(in.CustomFields)
 	c.UpdatedAt = st.now()
 	return c.view(), nil
 }
@@ -364,6 +364,8 @@ func createCompany(st *state, rq *request) (any, *apiError) {
 		return nil, invalidField("tariffId", "Tariff not found.")
 	case !tariffPeriods[in.TariffPeriod]:
 		return nil, invalidField("tariffPeriod", "The value you selected is not a valid choice.")
+	case in.Language != nil && (len(*in.Language) < 2 || len(*in.Language) > 5):
+		return nil, invalidField("language", "This value should have 2 to 5 characters.")
 	}
 	co := st.addCompany(in.Name, in.TariffID, in.TariffPeriod)
 	co.Email, co.Phone, co.Country, co.UserName, co.UserSurname = in.Email, in.Phone, in.Country, in.UserName, in.UserSurname
@@ -403,11 +405,10 @@ func updateCompany(st *state, rq *request) (any, *apiError) {
 		return nil, err
 	}
 	if in.ExpiresAt != nil {
-		at, perr := time.Parse(time.RFC3339, *in.ExpiresAt)
-		if perr != nil {
-			return nil, invalidField("expiresAt", "This value is not a valid datetime.")
+		at, aerr := parseStored("expiresAt", *in.ExpiresAt)
+		if aerr != nil {
+			return nil, aerr
 		}
-		at = at.UTC()
 		t.company.ExpiresAt = &at
 	}
 	if in.Name != nil {
@@ -506,13 +507,21 @@ func createRewardTier(st *state, rq *request) (any, *apiError) {
 		return nil, err
 	}
 	var in struct {
-		Name      string   `json:"name"`
-		Type      *int     `json:"type"`
-		Value     *float64 `json:"value"`
-		Threshold int      `json:"threshold"`
+		Name       string          `json:"name"`
+		Type       *int            `json:"type"`
+		Value      *float64        `json:"value"`
+		Threshold  json.RawMessage `json:"threshold"`
+		UsageLimit *int            `json:"usageLimit"`
+		ValueLimit *float64        `json:"valueLimit"`
 	}
 	if err := decode(rq, &in); err != nil {
 		return nil, err
+	}
+	threshold := 0 // the description's default
+	if len(in.Threshold) > 0 {
+		if err := json.Unmarshal(in.Threshold, &threshold); err != nil || string(in.Threshold) == "null" {
+			return nil, invalidField("threshold", "This value should be of type int.")
+		}
 	}
 	switch {
 	case in.Name == "":
@@ -522,7 +531,7 @@ func createRewardTier(st *state, rq *request) (any, *apiError) {
 	case in.Value == nil:
 		return nil, invalidField("value", "This value should not be blank.")
 	}
-	rt := RewardTier{ID: st.nextID(), Name: in.Name, Threshold: in.Threshold, Value: *in.Value}
+	rt := RewardTier{ID: st.nextID(), Name: in.Name, Threshold: threshold, Value: *in.Value, usageLimit: in.UsageLimit, valueLimit: in.ValueLimit}
 	tm.rewardTiers = append(tm.rewardTiers, rt)
 	tm.tierType[rt.ID] = *in.Type
 	return created{tm.rewardTierView(rt)}, nil
@@ -591,11 +600,11 @@ func sendPush(st *state, rq *request) (any, *apiError) {
 	now := st.now()
 	p := &push{ID: loyalty.NewTransactionID(), Message: in.Message, TemplateID: tm.ID, Status: "sent", ScheduledAt: now, CreatedAt: now}
 	if in.ScheduledAt != nil {
-		at, err := time.Parse(time.RFC3339, *in.ScheduledAt)
+		at, err := parseStored("scheduledAt", *in.ScheduledAt)
 		if err != nil {
-			return nil, invalidField("scheduledAt", "This value is not a valid datetime.")
+			return nil, err
 		}
-		p.ScheduledAt = at.UTC()
+		p.ScheduledAt = at
 		if at.After(now) {
 			p.Status = "scheduled"
 		}
@@ -752,7 +761,11 @@ func updateProfile(st *state, rq *request) (any, *apiError) {
 	if p := in["phone"]; p != nil && (len(*p) < 8 || len(*p) > 20) {
 		return nil, invalidField("phone", "This value should have 8 to 20 characters.")
 	}
-	return patchMap(rq.t.profile, in, "name", "userName", "userSurname", "phone", "email", "country", "timezone", "currency", "dateFormat"), nil
+	if c := in["contacts"]; c != nil && len([]rune(*c)) > 255 {
+		return nil, invalidField("contacts", "This value is too long. It should have 255 characters or less.")
+	}
+	return patchMap(rq.t.profile, in, "name", "userName", "userSurname", "phone", "email", "country", "language", "timezone",
+		"contacts", "currency", "dateFormat"), nil
 }
 
 func getAgencyProfile(st *state, rq *request) (any, *apiError) { return rq.t.agencyProfile, nil }
@@ -766,7 +779,8 @@ func updateAgencyProfile(st *state, rq *request) (any, *apiError) {
 		return nil, invalidField("phone", "This value should have 8 to 20 characters.")
 	}
 	return patchMap(rq.t.agencyProfile, in, "name", "phone", "email", "address", "zip", "city", "country", "state", "facebook",
-		"instagram", "twitter", "telegram", "helpCenterLink", "privacyPolicyLink", "subscriptionAgreementLink", "demoFormLink", "termsOfUse"), nil
+		"instagram", "twitter", "telegram", "helpCenterLink", "privacyPolicyLink", "subscriptionAgreementLink", "demoFormLink", "termsOfUse",
+		"agreement", "privacyPolicy"), nil
 }
 
 // patchMap copies the given keys of in that are present into m, and returns m.

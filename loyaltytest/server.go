@@ -6,14 +6,63 @@
 //	card, _, err := srv.Client.Cards.Create(ctx, &loyalty.CardCreateRequest{…})
 //
 // It serves all 54 endpoints on loopback with the API's envelope, pagination, id formats,
-// error shapes and statuses. Card actions change balances per card type, each leaves a row in
-// the operations history, and an action that does not fit the card or its template's
-// mechanics is refused with the API's "Irrelevant accrual type". Companies have their own
-// keys: the agency key sees its sub-accounts, a company key only its own data.
+// error shapes and statuses, and refuses what the API's description refuses: date-times in
+// any form but 2006-01-02T15:04:05-07:00 (no "Z", no fraction), outside the 32-bit TIMESTAMP
+// range, integers written 2.0 or 1e1, members out of their documented length, bodies over
+// 1 MiB (413). Companies have their own keys: the agency key sees its sub-accounts, a company
+// key only its own data.
 //
-// Faults can be injected per route (latency, 429s with Retry-After, 5xx, a connection dropped
-// before or after the request was applied, malformed JSON), and Requests counts what each
-// route received, so a test can prove that nothing was sent.
+// # Card actions
+//
+// The fake keeps its own card-type table, written from the product docs (not taken from the
+// loyalty package, so a wrong row there is caught, not confirmed). An action that does not
+// fit the card or its template's mechanics is refused with "Irrelevant accrual type". What
+// each action does to a card (each also writes an operations-history row):
+//
+//   - stamp: add-stamp/subtract-stamp move the stamps of the round; every StampsPerReward
+//     stamps become a reward (numberRewardsUnused) and the round starts again at 0.
+//     add-purchase (spend mechanics) gives a stamp per SpendPerStamp of the amount.
+//     add-reward/subtract-reward move the rewards.
+//   - cashback (assumed: the API does not document it): add-point takes the purchase amount
+//     and credits CashbackPercent of it to the balance; add-transaction-amount,
+//     subtract-transaction-amount and subtract-point move the balance by the amount given.
+//     So add-point(100) on a 5% card adds 5, add-transaction-amount(100) adds 100.
+//   - discount and gift: add-point/subtract-point move the balance.
+//   - multipass and membership: visits count uses; a membership tier's VisitLimit bounds
+//     subtract-visit, and set-membership-tier starts a new period.
+//   - reward: add-scores, add-visit or add-purchase (by mechanics) raise the balance;
+//     receive-reward spends a reward tier's threshold.
+//   - coupon: redeem-coupon works once.
+//   - marketplace accrue: stamp cards get a stamp, cashback cards their percentage of the
+//     check, reward and discount cards the check amount; a phone or email with no card
+//     registers the customer and issues a card from the first cashback template.
+//
+// # Default templates
+//
+// DefaultTemplates holds one template per card type and mechanics variant, named by the
+// Template* constants (TemplateStampVisits, TemplateStampSpend, TemplateRewardPoints,
+// TemplateRewardVisits, TemplateRewardSpend, TemplateMembershipOpen,
+// TemplateMembershipLimited, and one of each other type), so every cell the card-type table
+// allows has a card to try it on. Server.TemplateID gives the first of a type,
+// Server.TemplateNamed one by name; WithTemplates replaces them.
+//
+// # Faults and shapes
+//
+// Faults are injected per route, and with Fault.Path per card: Latency (before handling),
+// Status with RetryAfter (nothing applied), DropBefore (not applied), DropAfter (applied,
+// answer lost), DelayAnswer (applied, answer late), MalformedJSON (applied, body cut) and
+// Redirect (a 3xx, nothing applied). Requests counts what each route received, so a test
+// can prove that nothing was sent. WithRateLimit answers 429 past a rate per key,
+// WithHistoryLag makes the operations history lag behind the cards, WithLiveShapes answers
+// with numbers as strings and booleans as 0/1 as the live API does, and WithClock sets the
+// time.
+//
+// # Statuses where the API's facts are silent
+//
+// A known path with another method: 405 with Allow. An unknown path: the API's HTML 404
+// page. Any malformed or out-of-range query parameter (page, itemsPerPage, ids, dates): 400.
+// An empty or non-JSON body where one is needed: 400. A body member of the wrong type or
+// value: 422 with the member named. A duplicate customer: 409.
 package loyaltytest
 
 import (
@@ -139,6 +188,19 @@ func (s *Server) TemplateID(t loyalty.CardType) int {
 	return 0
 }
 
+// TemplateNamed returns the id of the agency's template with that name (such as
+// TemplateStampSpend), or 0.
+func (s *Server) TemplateNamed(name string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, tm := range s.st.agency.templates.list() {
+		if tm.Name == name {
+			return tm.ID
+		}
+	}
+	return 0
+}
+
 // AddCompany creates a sub-account of the agency directly (as Companies.Create would) and
 // returns its id and API key.
 func (s *Server) AddCompany(name string) (id int, apiKey string) {
@@ -205,6 +267,9 @@ type Fault struct {
 	// DelayAnswer handles the request, then waits this long before answering: a client
 	// whose timeout is shorter gives up on a request that was applied.
 	DelayAnswer time.Duration
+	// Redirect answers with a redirect to this Location instead of handling the request
+	// (Status, when it is a 3xx, is the status; 302 otherwise). The client must not follow.
+	Redirect string
 	// Path, when set, limits the fault to requests for that exact path (such as
 	// "/api/v2/cards/638920-251-210/add-stamp"), so concurrent tests can aim at one card.
 	Path string

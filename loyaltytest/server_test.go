@@ -345,9 +345,9 @@ func TestErrorShapes(t *testing.T) {
 		method, path, body string
 		status             int
 	}{
-		{"GET", "/api/v2/customers?itemsPerPage=0", "", 422},
-		{"GET", "/api/v2/customers?itemsPerPage=1001", "", 422},
-		{"GET", "/api/v2/customers?page=0", "", 422},
+		{"GET", "/api/v2/customers?itemsPerPage=0", "", 400},    // every query problem is a 400
+		{"GET", "/api/v2/customers?itemsPerPage=1001", "", 400}, // every query problem is a 400
+		{"GET", "/api/v2/customers?page=0", "", 400},            // every query problem is a 400
 		{"GET", "/api/v2/customers?page=abc", "", 400},
 		{"GET", "/api/v2/cards?templateId=abc", "", 400},
 		{"GET", "/api/v2/operations?startDate=01%2F02%2F2026", "", 400},

@@ -50,26 +50,50 @@ type RewardTier struct {
 	Name      string
 	Threshold int
 	Value     float64
+
+	usageLimit *int // set through the API only
+	valueLimit *float64
 }
 
-// DefaultTemplates is a template of each card type, with the settings the actions need:
-// a stamp card with visit mechanics (10 stamps to a reward), a reward card with points
-// mechanics and a 100-point reward, a membership template with an unlimited and a limited
-// tier, and one of each other type.
+// Names of the default templates, one for each card type and mechanics variant, so that a
+// test picks the one it means with Server.TemplateNamed. The first of each type is what
+// Server.TemplateID gives.
+const (
+	TemplateStampVisits       = "Coffee stamps"  // stamp, visit mechanics, 10 stamps to a reward
+	TemplateStampSpend        = "Bakery stamps"  // stamp, spend mechanics, a stamp per 10 spent
+	TemplateCashback          = "Cashback club"  // cashback, 5%
+	TemplateMultipass         = "10-class pass"  // multipass
+	TemplateCoupon            = "Welcome coupon" // coupon
+	TemplateDiscount          = "Friends discount"
+	TemplateGift              = "Gift card"
+	TemplateMembershipOpen    = "Gym membership" // membership, first tier unlimited: add-visit
+	TemplateMembershipLimited = "Gym 8 a month"  // membership, first tier 8 visits: subtract-visit
+	TemplateRewardPoints      = "Points rewards" // reward, points mechanics: add-scores
+	TemplateRewardVisits      = "Visit rewards"  // reward, visit mechanics: add-visit
+	TemplateRewardSpend       = "Spend rewards"  // reward, spend mechanics: add-purchase
+)
+
+// DefaultTemplates is a template for each card type and each mechanics variant (the
+// Template* names), so that every cell the card-type table allows has a card to try it on.
 func DefaultTemplates() []Template {
+	free := []RewardTier{{Name: "Free coffee", Threshold: 100, Value: 1}}
 	return []Template{
-		{Name: "Coffee stamps", Type: loyalty.CardTypeStamp, Mechanics: loyalty.MechanicsVisits, StampsPerReward: 10},
-		{Name: "Cashback club", Type: loyalty.CardTypeCashback, CashbackPercent: 5},
-		{Name: "10-class pass", Type: loyalty.CardTypeMultipass},
-		{Name: "Welcome coupon", Type: loyalty.CardTypeCoupon},
-		{Name: "Friends discount", Type: loyalty.CardTypeDiscount, DiscountPercent: 10},
-		{Name: "Gift card", Type: loyalty.CardTypeGift},
-		{Name: "Gym membership", Type: loyalty.CardTypeMembership, MembershipTiers: []MembershipTier{
+		{Name: TemplateStampVisits, Type: loyalty.CardTypeStamp, Mechanics: loyalty.MechanicsVisits, StampsPerReward: 10},
+		{Name: TemplateStampSpend, Type: loyalty.CardTypeStamp, Mechanics: loyalty.MechanicsSpend, StampsPerReward: 10, SpendPerStamp: 10},
+		{Name: TemplateCashback, Type: loyalty.CardTypeCashback, CashbackPercent: 5},
+		{Name: TemplateMultipass, Type: loyalty.CardTypeMultipass},
+		{Name: TemplateCoupon, Type: loyalty.CardTypeCoupon},
+		{Name: TemplateDiscount, Type: loyalty.CardTypeDiscount, DiscountPercent: 10},
+		{Name: TemplateGift, Type: loyalty.CardTypeGift},
+		{Name: TemplateMembershipOpen, Type: loyalty.CardTypeMembership, MembershipTiers: []MembershipTier{
 			{Name: "Unlimited", VisitLimit: 0, Price: 90}, {Name: "Eight a month", VisitLimit: 8, Price: 45},
 		}},
-		{Name: "Points rewards", Type: loyalty.CardTypeReward, Mechanics: loyalty.MechanicsPoints, RewardTiers: []RewardTier{
-			{Name: "Free coffee", Threshold: 100, Value: 1},
+		{Name: TemplateMembershipLimited, Type: loyalty.CardTypeMembership, MembershipTiers: []MembershipTier{
+			{Name: "Eight a month", VisitLimit: 8, Price: 45}, {Name: "Unlimited", VisitLimit: 0, Price: 90},
 		}},
+		{Name: TemplateRewardPoints, Type: loyalty.CardTypeReward, Mechanics: loyalty.MechanicsPoints, RewardTiers: free},
+		{Name: TemplateRewardVisits, Type: loyalty.CardTypeReward, Mechanics: loyalty.MechanicsVisits, RewardTiers: free},
+		{Name: TemplateRewardSpend, Type: loyalty.CardTypeReward, Mechanics: loyalty.MechanicsSpend, RewardTiers: free},
 	}
 }
 
@@ -319,8 +343,6 @@ func (st *state) allTenants() []*tenant {
 
 // --- JSON views, shaped as the live API sends them ---
 
-const wireTime = "2006-01-02T15:04:05-07:00"
-
 func ts(t time.Time) string { return t.UTC().Format(wireTime) }
 
 func tsp(t *time.Time) any {
@@ -379,7 +401,7 @@ func (tm *template) tierView(mt MembershipTier) map[string]any {
 
 func (tm *template) rewardTierView(rt RewardTier) map[string]any {
 	return map[string]any{"id": rt.ID, "templateId": tm.ID, "name": rt.Name, "type": tm.tierType[rt.ID],
-		"threshold": rt.Threshold, "value": rt.Value, "valueLimit": nil, "usageLimit": nil}
+		"threshold": rt.Threshold, "value": rt.Value, "valueLimit": rt.valueLimit, "usageLimit": rt.usageLimit}
 }
 
 func (tm *template) view() map[string]any {
