@@ -2,6 +2,7 @@ package loyalty
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -52,10 +53,34 @@ type UnreadField struct {
 // envelope is the wrapper around every success body of /api/v2. Data holds a pointer to the
 // caller's value, so it is decoded in place.
 type envelope struct {
-	ResponseID string    `json:"responseId"`
-	CreatedAt  Timestamp `json:"createdAt"`
-	Data       any       `json:"data"`
-	Meta       *ListMeta `json:"meta"`
+	Code       envelopeCode `json:"code"`
+	ResponseID string       `json:"responseId"`
+	CreatedAt  Timestamp    `json:"createdAt"`
+	Data       any          `json:"data"`
+	Meta       *ListMeta    `json:"meta"`
+}
+
+// envelopeCode is the envelope's own status, a number or a numeric string; anything else
+// reads as 0 (absent).
+type envelopeCode int
+
+func (c *envelopeCode) UnmarshalJSON(b []byte) error {
+	*c = envelopeCode(lenientInt(b))
+	return nil
+}
+
+// hasData reports whether an envelope carries a data member that is not null. It looks for
+// the key rather than decoding twice: the envelope is decoded once, into the caller's value.
+func hasData(body []byte) bool {
+	i := bytes.Index(body, []byte(`"data"`))
+	if i < 0 {
+		return false
+	}
+	rest := bytes.TrimLeft(body[i+len(`"data"`):], " \t\r\n")
+	if len(rest) == 0 || rest[0] != ':' {
+		return true // "data" was a value, not the key: assume the best
+	}
+	return !bytes.HasPrefix(bytes.TrimLeft(rest[1:], " \t\r\n"), []byte("null"))
 }
 
 // decode turns an answer into r.out, or into an error for a status that is not a success.
@@ -97,6 +122,15 @@ func (c *Client) decode(r *call, res *transport.Result, out *Response) error {
 			break
 		}
 		out.UnreadFields = append(out.UnreadFields, UnreadField{Path: p.Path, Reason: p.Reason})
+	}
+	if err == nil && !r.app && env.Code >= 400 {
+		// A 2xx whose envelope says otherwise: the envelope is the API's own word.
+		e := newAPIError(&http.Response{StatusCode: int(env.Code), Header: resp.Header, Request: resp.Request}, c.scrub(data), r.method, r.fullPath())
+		e.Attempts = out.Attempts
+		return e
+	}
+	if err == nil && !r.app && r.out != nil && !hasData(data) {
+		err = errors.New("the answer has no data")
 	}
 	if err != nil {
 		return &DecodeError{What: strings.TrimPrefix(fmt.Sprintf("%T", r.out), "*"), StatusCode: resp.StatusCode,

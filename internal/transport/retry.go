@@ -249,7 +249,8 @@ func notSent(err error) bool {
 // does not verify, a URL net/http cannot send, a limiter that cannot serve the call in time.
 func permanent(err error) bool {
 	var waitErr *rateWaitError
-	return errors.Is(err, context.Canceled) || errors.As(err, &waitErr) || certificateError(err) || unusableRequest(err)
+	return errors.Is(err, context.Canceled) || errors.As(err, &waitErr) || certificateError(err) || unusableRequest(err) ||
+		strings.Contains(err.Error(), "server response headers exceeded") // an answer net/http will not read, sent or not
 }
 
 func certificateError(err error) bool {

@@ -120,6 +120,8 @@ func newPool() *http.Transport {
 	t.MaxIdleConns = 4 * DefaultIdleConnsPerHost
 	t.MaxIdleConnsPerHost = DefaultIdleConnsPerHost
 	t.IdleConnTimeout = 90 * time.Second
+	// The API's headers are a few hundred bytes; net/http would take 10 MB of them.
+	t.MaxResponseHeaderBytes = 64 << 10
 	return t
 }
 

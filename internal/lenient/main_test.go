@@ -1,0 +1,11 @@
+package lenient
+
+import (
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+// TestMain fails the package's tests if any of them leaves a goroutine behind: a retry
+// abandoned mid-wait, an iterator stopped by break, a connection never released.
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
