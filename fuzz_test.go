@@ -1,10 +1,10 @@
 package loyalty
 
 import (
-	"bytes"
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -46,7 +46,7 @@ func FuzzDecodeModels(f *testing.F) {
 		if err != nil {
 			t.Fatalf("decoded, but does not re-encode: %v", err)
 		}
-		checkAPIForms(t, encoded)
+		checkAPIForms(t, encoded, out)
 		for _, u := range resp.UnreadFields {
 			if strings.Contains(u.Reason, testKey) {
 				t.Fatalf("the key in an unread field's reason")
@@ -55,25 +55,57 @@ func FuzzDecodeModels(f *testing.F) {
 	})
 }
 
-// checkAPIForms requires every date-time in encoded to be in the API's form, and the JSON
-// to be valid.
-func checkAPIForms(t *testing.T, encoded []byte) {
+// checkAPIForms requires the re-encoded JSON to be valid, and every date-time the model
+// holds to be written in the API's form.
+func checkAPIForms(t *testing.T, encoded []byte, model any) {
 	t.Helper()
 	if !json.Valid(encoded) {
 		t.Fatalf("re-encoded JSON is not valid: %s", encoded)
 	}
-	dec := json.NewDecoder(bytes.NewReader(encoded))
-	for {
-		tok, err := dec.Token()
-		if err != nil {
+	walkTimestamps(reflect.ValueOf(model), func(ts Timestamp) {
+		if ts.Time.IsZero() {
 			return
 		}
-		s, ok := tok.(string)
-		if !ok || len(s) < 20 || s[4] != '-' || s[10] != 'T' {
-			continue
+		out, err := ts.MarshalJSON()
+		if err != nil {
+			t.Fatalf("a date-time that does not encode: %v", err)
+		}
+		var s string
+		if err := json.Unmarshal(out, &s); err != nil {
+			t.Fatalf("a date-time encoded as %s", out)
 		}
 		if _, err := time.Parse(wireTimeLayout, s); err != nil {
 			t.Fatalf("a date-time not in the API's form: %q", s)
+		}
+	})
+}
+
+var timestampType = reflect.TypeFor[Timestamp]()
+
+// walkTimestamps calls f with every Timestamp reachable from v.
+func walkTimestamps(v reflect.Value, f func(Timestamp)) {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			walkTimestamps(v.Elem(), f)
+		}
+	case reflect.Struct:
+		if v.Type() == timestampType {
+			f(v.Interface().(Timestamp))
+			return
+		}
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() {
+				walkTimestamps(v.Field(i), f)
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			walkTimestamps(v.Index(i), f)
+		}
+	case reflect.Map:
+		for _, k := range v.MapKeys() {
+			walkTimestamps(v.MapIndex(k), f)
 		}
 	}
 }

@@ -62,7 +62,7 @@ func (t *Timestamp) UnmarshalJSON(data []byte) error {
 		return nil
 	}
 	if data[0] != '"' {
-		if secs, err := strconv.ParseFloat(string(data), 64); err == nil {
+		if secs, err := strconv.ParseFloat(string(data), 64); err == nil && writable(time.Unix(int64(secs), 0)) {
 			t.Time = time.Unix(int64(secs), 0).UTC()
 		}
 		return nil
@@ -71,13 +71,17 @@ func (t *Timestamp) UnmarshalJSON(data []byte) error {
 	if !ok || len(text) == 0 {
 		return nil
 	}
-	if v, ok := parseTimeText(text); ok {
+	if v, ok := parseTimeText(text); ok && writable(v) {
 		t.Time = v
 		return nil
 	}
 	t.raw = string(text)
 	return nil
 }
+
+// writable reports a time the API's form can write: a four-digit year. Anything else is kept
+// as raw text, so that what was read can be written back in a form the API takes.
+func writable(t time.Time) bool { return t.Year() >= 1 && t.Year() <= 9999 }
 
 // unquote returns the text of a JSON string. The common case, with nothing escaped, is the
 // bytes between the quotes, so a card's dozen dates cost no allocation.
