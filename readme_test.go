@@ -53,3 +53,26 @@ func normalize(s string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// TestReadmeListsEveryExample keeps the README's table of examples and the examples/ folders
+// in step.
+func TestReadmeListsEveryExample(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile("README.md")
+	require.NoError(t, err)
+	entries, err := os.ReadDir("examples")
+	require.NoError(t, err)
+	listed := regexp.MustCompile("\\| \\[`([a-z]+)`\\]\\(examples/([a-z]+)\\)").FindAllStringSubmatch(string(readme), -1)
+	var inTable []string
+	for _, m := range listed {
+		assert.Equal(t, m[1], m[2], "the link names its folder")
+		inTable = append(inTable, m[1])
+	}
+	var folders []string
+	for _, e := range entries {
+		if e.IsDir() {
+			folders = append(folders, e.Name())
+		}
+	}
+	assert.ElementsMatch(t, folders, inTable, "README table and examples/ folders")
+}

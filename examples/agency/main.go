@@ -1,0 +1,144 @@
+// Command agency provisions sub-accounts from a CSV: it creates each company at most once,
+// puts it on its tariff, acts as it (lists its templates, issues a sign-in link for its
+// owner), all within the API's rate limit per key. Progress goes to stderr, a JSON summary to
+// stdout. Killed half-way and run again, it ends with each company exactly once.
+//
+//	go run ./examples/agency                                  # testdata/companies.csv, built-in fake
+//	LOYALTY_API_KEY=... go run ./examples/agency -csv mine.csv -write
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/csv"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"strconv"
+
+	loyalty "github.com/loyaltycards/loyalty-go"
+	"github.com/loyaltycards/loyalty-go/loyaltytest"
+)
+
+// result is one company's line in the summary. The SSO link is a bearer credential: print
+// it only where its owner will see it.
+type result struct {
+	Company   string `json:"company"`
+	ID        int    `json:"id,omitempty"`
+	Templates int    `json:"templates"`
+	SignIn    string `json:"signIn,omitempty"`
+	Error     string `json:"error,omitempty"`
+}
+
+func main() {
+	file := flag.String("csv", "testdata/companies.csv", "name,email,phone,country,userName,userSurname,tariffId,tariffPeriod")
+	write := flag.Bool("write", false, "allow writes to a real account")
+	flag.Parse()
+	// The API allows about 10 requests a second per key; each company's key has its own.
+	agency := connect(*write, loyalty.WithRateLimit(10, 5))
+	rows := readCSV(*file)
+	ctx := context.Background()
+
+	var summary []result
+	for i, row := range rows {
+		fmt.Fprintf(os.Stderr, "[%d/%d] %s\n", i+1, len(rows), row["name"])
+		summary = append(summary, provision(ctx, agency, row))
+	}
+	out := json.NewEncoder(os.Stdout)
+	out.SetIndent("", "  ")
+	out.SetEscapeHTML(false)
+	if err := out.Encode(summary); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// provision creates (or finds) one company and sets it up.
+func provision(ctx context.Context, agency *loyalty.Client, row map[string]string) result {
+	r := result{Company: row["name"]}
+	tariff, _ := strconv.Atoi(row["tariffId"])
+	// CreateOnce looks the company up by email first (listing the agency's companies), so a
+	// second run finds what the first created. Its answer carries the company's own key.
+	company, _, err := agency.Companies.CreateOnce(ctx, &loyalty.CompanyCreateRequest{
+		Name: row["name"], Email: row["email"], Phone: row["phone"], Country: row["country"],
+		UserName: row["userName"], UserSurname: row["userSurname"], Password: loyalty.Secret(password()),
+		TariffID: tariff, TariffPeriod: loyalty.TariffPeriod(row["tariffPeriod"]),
+	}, nil)
+	if err != nil {
+		r.Error = err.Error()
+		return r
+	}
+	r.ID = company.ID
+	// Setting the same tariff twice changes nothing, so this is safe on a second run.
+	if _, _, err := agency.Companies.ChangeTariff(ctx, company.ID, &loyalty.ChangeTariffRequest{
+		TariffID: tariff, TariffPeriod: loyalty.TariffPeriod(row["tariffPeriod"])}); err != nil {
+		r.Error = "tariff: " + err.Error()
+		return r
+	}
+	// Act as the company: a derived client with its key shares the agency's connections.
+	sub, err := agency.ForCompany(company)
+	if err != nil {
+		r.Error = err.Error()
+		return r
+	}
+	templates, _, err := sub.Templates.List(ctx, nil)
+	if err != nil {
+		r.Error = "templates: " + err.Error()
+		return r
+	}
+	r.Templates = len(templates)
+	link, _, err := agency.Companies.SSOLink(ctx, company.ID)
+	if err != nil {
+		r.Error = "sign-in link: " + err.Error()
+		return r
+	}
+	r.SignIn = link.String() // without its token; link.Link is the whole link
+	return r
+}
+
+// readCSV reads the rows as maps keyed by the header.
+func readCSV(name string) []map[string]string {
+	f, err := os.Open(name)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer f.Close()
+	records, err := csv.NewReader(f).ReadAll()
+	if err != nil || len(records) < 1 {
+		log.Fatalf("%s: %v", name, err)
+	}
+	var rows []map[string]string
+	for _, rec := range records[1:] {
+		row := map[string]string{}
+		for i, h := range records[0] {
+			row[h] = rec[i]
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+// password makes a first password for the company's owner, who changes it on signing in.
+func password() string { return "Lc-" + rand.Text()[:12] }
+
+// connect returns a client of the real API when LOYALTY_API_KEY is set, else of the fake.
+func connect(write bool, opts ...loyalty.Option) *loyalty.Client {
+	if os.Getenv("LOYALTY_API_KEY") == "" {
+		fake := loyaltytest.NewServer() // lives until the program ends
+		fmt.Fprintln(os.Stderr, "no LOYALTY_API_KEY: running against the built-in fake API at", fake.URL)
+		client, err := fake.NewClient(opts...)
+		if err != nil {
+			log.Fatal(err)
+		}
+		return client
+	}
+	if !write {
+		log.Fatal("LOYALTY_API_KEY is set: this example creates companies in that account; run it with -write")
+	}
+	client, err := loyalty.NewClientFromEnv(append(opts, loyalty.WithUserAgent("agency-example"))...)
+	if err != nil {
+		log.Fatal(err)
+	}
+	return client
+}

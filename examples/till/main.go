@@ -1,0 +1,203 @@
+// Command till is a small HTTP service a point of sale calls:
+//
+//	GET  /cards/{id}            the card's type and balance
+//	POST /cards/{id}/purchases  {"receipt": "r-1001", "amount": 12.50}: the action that fits
+//	                            the card's type, applied at most once per receipt
+//
+// SDK errors become HTTP statuses the till can show: 404 no such card, 409 the card does not
+// take that, 429 slow down, 503 the outcome could not be learned (check the card first).
+//
+//	go run ./examples/till                       # a demo against the built-in fake API
+//	LOYALTY_API_KEY=... go run ./examples/till -listen :8080 -write
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+
+	loyalty "github.com/loyaltycards/loyalty-go"
+	"github.com/loyaltycards/loyalty-go/loyaltytest"
+)
+
+func main() {
+	listen := flag.String("listen", "", "serve on this address (with LOYALTY_API_KEY and -write)")
+	write := flag.Bool("write", false, "allow writes to a real account")
+	flag.Parse()
+	if os.Getenv("LOYALTY_API_KEY") != "" {
+		if !*write || *listen == "" {
+			log.Fatal("LOYALTY_API_KEY is set: serve the real account with -listen ADDR -write")
+		}
+		client, err := loyalty.NewClientFromEnv(loyalty.WithUserAgent("till"), loyalty.WithRateLimit(10, 5))
+		if err != nil {
+			log.Fatal(err)
+		}
+		log.Fatal(http.ListenAndServe(*listen, newTill(client, nil)))
+	}
+	demo()
+}
+
+// demo runs the till against the fake: scan a card, record two purchases, lose one answer.
+func demo() {
+	fake := loyaltytest.NewServer()
+	defer fake.Close()
+	fmt.Println("no LOYALTY_API_KEY: the till runs against the built-in fake API")
+	ctx := context.Background()
+	customer, _, _ := fake.Client.Customers.Create(ctx, &loyalty.CustomerCreateRequest{FirstName: "Jane", Phone: "15555550142"})
+	card, _, _ := fake.Client.Cards.Create(ctx, &loyalty.CardCreateRequest{CustomerID: customer.ID, TemplateID: fake.TemplateNamed(loyaltytest.TemplateCashback)})
+	till := httptest.NewServer(newTill(fake.Client, &loyalty.Once{Settle: 1}))
+	defer till.Close()
+
+	show := func(method, path, body string) {
+		req, _ := http.NewRequest(method, till.URL+path, strings.NewReader(body))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&out)
+		fmt.Printf("%s %s -> %d %v\n", method, path, resp.StatusCode, out)
+	}
+	show("GET", "/cards/"+card.ID, "")
+	show("POST", "/cards/"+card.ID+"/purchases", `{"receipt":"r-1001","amount":40}`)
+	fake.InjectFault("POST /api/v2/cards/{id}/add-point", loyaltytest.Fault{DropAfter: true, Times: 1})
+	show("POST", "/cards/"+card.ID+"/purchases", `{"receipt":"r-1002","amount":60}`) // answer lost, recovered
+	show("POST", "/cards/"+card.ID+"/purchases", `{"receipt":"r-1002","amount":60}`) // the POS retried: applied again? no
+	show("GET", "/cards/"+card.ID, "")
+	show("GET", "/cards/no-such-card", "")
+}
+
+// till serves the point of sale. once tunes the recovery after a lost answer (nil: defaults).
+type till struct {
+	client *loyalty.Client
+	once   *loyalty.Once
+}
+
+func newTill(client *loyalty.Client, once *loyalty.Once) http.Handler {
+	t := &till{client: client, once: once}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /cards/{id}", t.scan)
+	mux.HandleFunc("POST /cards/{id}/purchases", t.purchase)
+	return mux
+}
+
+func (t *till) scan(w http.ResponseWriter, r *http.Request) {
+	card, _, err := t.client.Cards.Get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	reply(w, http.StatusOK, map[string]any{"type": card.Type.String(), "balance": card.Balance})
+}
+
+func (t *till) purchase(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Receipt string  `json:"receipt"`
+		Amount  float64 `json:"amount"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&in); err != nil || in.Receipt == "" || in.Amount <= 0 {
+		reply(w, http.StatusBadRequest, map[string]any{"error": "want {receipt, amount > 0}"})
+		return
+	}
+	ctx, id := r.Context(), r.PathValue("id")
+	card, _, err := t.client.Cards.Get(ctx, id)
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	action, err := t.actionFor(ctx, card, in.Amount)
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	// The receipt is the reference: a purchase sent twice by the POS, or whose answer was
+	// lost, is applied once.
+	opts := &loyalty.ActionOptions{Card: card, Reference: in.Receipt, Comment: "till"}
+	if found, ok := t.already(ctx, id, in.Receipt); ok {
+		reply(w, http.StatusOK, map[string]any{"receipt": in.Receipt, "balance": found.Balance, "note": "already recorded"})
+		return
+	}
+	card, _, err = t.client.Cards.ApplyOnce(ctx, id, action, opts, t.once)
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	reply(w, http.StatusOK, map[string]any{"receipt": in.Receipt, "balance": card.Balance})
+}
+
+// actionFor picks what a purchase of amount does to the card, by its type and its
+// template's mechanics.
+func (t *till) actionFor(ctx context.Context, card *loyalty.Card, amount float64) (loyalty.ActionFunc, error) {
+	cards := t.client.Cards
+	switch card.Type {
+	case loyalty.CardTypeCashback, loyalty.CardTypeDiscount:
+		return loyalty.Bind(cards.AddPoints, amount), nil // the purchase amount; the card earns its share
+	case loyalty.CardTypeGift:
+		return loyalty.Bind(cards.SubtractPoints, amount), nil // paid with the gift card
+	case loyalty.CardTypeCoupon:
+		return cards.RedeemCoupon, nil
+	case loyalty.CardTypeMultipass, loyalty.CardTypeMembership:
+		return loyalty.Bind(cards.AddVisits, 1), nil
+	}
+	tmpl, _, err := t.client.Templates.Get(ctx, card.TemplateID) // stamp and reward cards count by mechanics
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case tmpl.Mechanics != nil && tmpl.Mechanics.Kind() == loyalty.MechanicsSpend:
+		return loyalty.Bind(cards.AddPurchase, amount), nil
+	case card.Type == loyalty.CardTypeStamp:
+		return loyalty.Bind(cards.AddStamps, 1), nil
+	case tmpl.Mechanics != nil && tmpl.Mechanics.Kind() == loyalty.MechanicsPoints:
+		return loyalty.Bind(cards.AddScores, int(amount)), nil
+	}
+	return loyalty.Bind(cards.AddVisits, 1), nil
+}
+
+// already finds a receipt recorded before (the POS sent it again): its history row.
+func (t *till) already(ctx context.Context, id, receipt string) (*loyalty.Card, bool) {
+	for op, err := range t.client.Operations.All(ctx, &loyalty.OperationListOptions{CardID: id}) {
+		if err != nil {
+			return nil, false
+		}
+		if ref, ok := loyalty.ReferenceOf(op.Comment); ok && ref == receipt {
+			card, _, err := t.client.Cards.Get(ctx, id)
+			return card, err == nil
+		}
+	}
+	return nil, false
+}
+
+// fail maps the SDK's errors to what a till can act on.
+func fail(w http.ResponseWriter, err error) {
+	status := http.StatusBadGateway
+	switch {
+	case errors.Is(err, loyalty.ErrNotFound):
+		status = http.StatusNotFound
+	case errors.Is(err, loyalty.ErrActionNotAllowed), errors.Is(err, loyalty.ErrCardState):
+		status = http.StatusConflict
+	case errors.Is(err, loyalty.ErrRateLimited):
+		status = http.StatusTooManyRequests
+	case loyalty.IsOutcomeUnknown(err):
+		status = http.StatusServiceUnavailable // check the card before trying again
+	case errors.Is(err, loyalty.ErrInvalidArgument):
+		status = http.StatusBadRequest
+	}
+	reply(w, status, map[string]any{"error": err.Error()})
+}
+
+func reply(w http.ResponseWriter, status int, body any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	if err := json.NewEncoder(w).Encode(body); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+	}
+}
