@@ -27,8 +27,10 @@ const Version = "0.1.0"
 const DefaultBaseURL = "https://api.digitalwallet.cards"
 
 const (
-	apiPrefix      = "/api/v2/"
-	defaultTimeout = 30 * time.Second
+	apiPrefix = "/api/v2/"
+	// automationPrefix is the webhooks' API family, beside v2 and with the same key.
+	automationPrefix = "/api/automation/"
+	defaultTimeout   = 30 * time.Second
 )
 
 // Client talks to the loyalty card API. Create one with NewClient and share it: it holds a
@@ -75,6 +77,8 @@ type Client struct {
 	Profile *ProfileService
 	// Marketplace is the API of marketplace apps, authenticated by an app token.
 	Marketplace *MarketplaceService
+	// Webhooks subscribes URLs to the platform's events.
+	Webhooks *WebhooksService
 }
 
 // service is what every resource service is: a handle on the shared client.
@@ -235,6 +239,7 @@ func (c *Client) init() {
 	c.Statistics = (*StatisticsService)(&c.common)
 	c.Profile = (*ProfileService)(&c.common)
 	c.Marketplace = (*MarketplaceService)(&c.common)
+	c.Webhooks = (*WebhooksService)(&c.common)
 }
 
 func normalizeBaseURL(raw string, allowHTTP bool) (string, error) {
@@ -319,14 +324,24 @@ type call struct {
 	// app marks a marketplace call: authenticated by X-App-Token alone, answered without
 	// the envelope.
 	app bool
+	// automation marks a call to /api/automation (webhooks), whose answers may or may not
+	// have the envelope.
+	automation bool
+}
+
+func (r *call) prefix() string {
+	if r.automation {
+		return automationPrefix
+	}
+	return apiPrefix
 }
 
 // fullPath is the request path as errors and logs show it: no host, no query string.
 func (r *call) fullPath() string {
 	if r.sub != "" {
-		return apiPrefix + r.path + r.id + "/" + r.sub
+		return r.prefix() + r.path + r.id + "/" + r.sub
 	}
-	return apiPrefix + r.path + r.id
+	return r.prefix() + r.path + r.id
 }
 
 func (c *Client) do(ctx context.Context, r *call) (*Response, error) {
@@ -348,9 +363,9 @@ func (c *Client) do(ctx context.Context, r *call) (*Response, error) {
 		req.AuthHeader, req.AuthValue = "X-API-Key", c.apiKey
 	}
 	if r.sub != "" {
-		req.URL = c.base + apiPrefix + r.path + r.id + "/" + r.sub
+		req.URL = c.base + r.prefix() + r.path + r.id + "/" + r.sub
 	} else {
-		req.URL = c.base + apiPrefix + r.path + r.id
+		req.URL = c.base + r.prefix() + r.path + r.id
 	}
 	if r.query != nil {
 		v, ok := r.query.(url.Values)

@@ -47,8 +47,9 @@ func setup(t *testing.T, opts ...Option) (*Client, *testServer) {
 	ts := &testServer{t: t, mux: http.NewServeMux()}
 	outer := http.NewServeMux()
 	outer.Handle("/api/v2/", ts.recordAll(ts.mux))
+	outer.Handle("/api/automation/", ts.recordAll(ts.mux))
 	outer.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		t.Errorf("request outside /api/v2: %s %s", r.Method, r.URL.Path)
+		t.Errorf("request outside /api/v2 and /api/automation: %s %s", r.Method, r.URL.Path)
 		http.NotFound(w, r)
 	})
 	srv := httptest.NewServer(outer)

@@ -105,6 +105,9 @@ func (c *Client) decode(r *call, res *transport.Result, out *Response) error {
 	}
 	var env envelope
 	var target any = &env
+	if r.automation && !hasData(data) {
+		r = &call{method: r.method, path: r.path, id: r.id, sub: r.sub, out: r.out, automation: true, app: true} // no envelope: read it bare
+	}
 	if r.app {
 		if r.out == nil {
 			return nil

@@ -1,0 +1,391 @@
+package loyalty
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/loyaltycards/loyalty-go/internal/lenient"
+)
+
+// The platform pushes events to a URL you subscribe (a second API family, /api/automation,
+// with the same key). What is known of it is thinner than the v2 description: this file is
+// strict in what it sends and tolerant in what it reads.
+
+// EventName names a webhook event. The platform reports more than the 24 below; an unknown
+// name is kept as it comes.
+type EventName string
+
+// The webhook events known.
+const (
+	EventCardBalanceUpdated              EventName = "CardBalanceUpdatedEvent"
+	EventCardExpired                     EventName = "CardExpiredEvent"
+	EventCardInstalled                   EventName = "CardInstalledEvent"
+	EventCardIssued                      EventName = "CardIssuedEvent"
+	EventCardRemoved                     EventName = "CardRemovedEvent"
+	EventCardScanned                     EventName = "CardScannedEvent"
+	EventCompanyCreated                  EventName = "CompanyCreatedEvent"
+	EventCompanyRemoved                  EventName = "CompanyRemovedEvent"
+	EventCustomerCreated                 EventName = "CustomerCreatedEvent"
+	EventCustomerReferralCreated         EventName = "CustomerReferralCreatedEvent"
+	EventCustomerSegmentLinked           EventName = "CustomerSegmentLinkedEvent"
+	EventFeedbackCreated                 EventName = "FeedbackCreatedEvent"
+	EventManagerCreated                  EventName = "ManagerCreatedEvent"
+	EventManagerRemoved                  EventName = "ManagerRemovedEvent"
+	EventPaymentCompletedFailed          EventName = "PaymentCompletedFailedEvent"
+	EventPaymentCompletedSuccessful      EventName = "PaymentCompletedSuccessfulEvent"
+	EventPaymentRefunded                 EventName = "PaymentRefundedEvent"
+	EventRecurrentPaymentCompletedFailed EventName = "RecurrentPaymentCompletedFailedEvent"
+	EventTariffPaymentCreated            EventName = "TariffPaymentCreatedEvent"
+	EventUserTemplateActivated           EventName = "UserTemplateActivatedEvent"
+	EventUserTemplateCreated             EventName = "UserTemplateCreatedEvent"
+	EventUserTemplateDeactivated         EventName = "UserTemplateDeactivatedEvent"
+	EventUserTemplateRemoved             EventName = "UserTemplateRemovedEvent"
+	EventUserTemplateUpdated             EventName = "UserTemplateUpdatedEvent"
+)
+
+var knownEvents = [...]EventName{
+	EventCardBalanceUpdated, EventCardExpired, EventCardInstalled, EventCardIssued, EventCardRemoved, EventCardScanned,
+	EventCompanyCreated, EventCompanyRemoved, EventCustomerCreated, EventCustomerReferralCreated, EventCustomerSegmentLinked,
+	EventFeedbackCreated, EventManagerCreated, EventManagerRemoved, EventPaymentCompletedFailed, EventPaymentCompletedSuccessful,
+	EventPaymentRefunded, EventRecurrentPaymentCompletedFailed, EventTariffPaymentCreated, EventUserTemplateActivated,
+	EventUserTemplateCreated, EventUserTemplateDeactivated, EventUserTemplateRemoved, EventUserTemplateUpdated,
+}
+
+// EventNames returns the 24 known event names. It is a copy.
+func EventNames() []EventName { return append([]EventName(nil), knownEvents[:]...) }
+
+// Known reports whether the name is one of EventNames.
+func (n EventName) Known() bool {
+	for _, k := range knownEvents {
+		if n == k {
+			return true
+		}
+	}
+	return false
+}
+
+// WebhooksService subscribes URLs to events. Receive them with WebhookHandler or ParseEvent.
+type WebhooksService service
+
+// WebhookSubscribeRequest subscribes URL to Events.
+type WebhookSubscribeRequest struct {
+	// URL receives the deliveries: absolute https (http only to a loopback host, for tests).
+	// Put a secret token in it (?token=...) and check it with VerifyToken: the platform's
+	// signature scheme is not confirmed.
+	URL    string      `json:"url"`
+	Events []EventName `json:"events"`
+}
+
+// WebhookSubscription is a subscription the platform made.
+type WebhookSubscription struct {
+	ID ID `json:"id"`
+}
+
+// AutomationUser is the account a key belongs to, as the webhooks API sees it.
+type AutomationUser struct {
+	ID    ID     `json:"id"`
+	Email string `json:"email"`
+	Name  string `json:"name"`
+}
+
+// Subscribe asks the platform to deliver Events to URL, and returns the subscription's id.
+//
+// API: POST /api/automation/webhooks
+func (s *WebhooksService) Subscribe(ctx context.Context, req *WebhookSubscribeRequest) (*WebhookSubscription, *Response, error) {
+	if err := (*service)(s).ready(ctx); err != nil {
+		return nil, nil, err
+	}
+	if req == nil {
+		return nil, nil, invalid("request", "must not be nil")
+	}
+	u, err := url.Parse(req.URL)
+	switch {
+	case err != nil || !u.IsAbs() || u.Host == "":
+		return nil, nil, invalid("url", "must be an absolute URL")
+	case u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname())):
+		return nil, nil, invalid("url", "must be https (plain http only to a loopback host)")
+	case len(req.Events) == 0:
+		return nil, nil, invalid("events", "must name at least one event")
+	}
+	for i, e := range req.Events {
+		if strings.TrimSpace(string(e)) == "" {
+			return nil, nil, invalid(fmt.Sprintf("events[%d]", i), "must not be empty")
+		}
+	}
+	return fetch[WebhookSubscription](ctx, s.client, call{method: "POST", path: "webhooks", body: req, automation: true})
+}
+
+// Unsubscribe removes a subscription. Repeating it is safe.
+//
+// API: DELETE /api/automation/webhooks/{id}
+func (s *WebhooksService) Unsubscribe(ctx context.Context, id string) (*Response, error) {
+	if err := (*service)(s).ready(ctx); err != nil {
+		return nil, err
+	}
+	p, err := segment("id", id)
+	if err != nil {
+		return nil, err
+	}
+	return s.client.do(ctx, &call{method: "DELETE", path: "webhooks/", id: p, automation: true})
+}
+
+// Me returns the account the client's key belongs to: the check the no-code connectors make
+// before they subscribe.
+//
+// API: GET /api/automation/users/me
+func (s *WebhooksService) Me(ctx context.Context) (*AutomationUser, *Response, error) {
+	if err := (*service)(s).ready(ctx); err != nil {
+		return nil, nil, err
+	}
+	return fetch[AutomationUser](ctx, s.client, call{method: "GET", path: "users/me", automation: true})
+}
+
+// Event is one webhook delivery: {"timestamp": <unix seconds>, "event": "<Name>", "data": {…}}.
+// Deliveries come at least once and in no set order: use Key to drop the repeats.
+type Event struct {
+	Name EventName
+	// Timestamp is when the platform says the event happened.
+	Timestamp time.Time
+	// Data is the event's payload as it came, to read fields this package does not know.
+	Data []byte
+	// Raw is the whole delivery as it came.
+	Raw []byte
+}
+
+// CardEvent is the payload of the card events (issued, installed, balance updated, removed,
+// …). The platform writes these fields in snake_case.
+type CardEvent struct {
+	SerialNumber        string     `json:"serial_number"`
+	CardholderID        string     `json:"cardholder_id"`
+	Status              CardStatus `json:"status"`
+	DeviceType          string     `json:"device_type"`
+	CardType            CardType   `json:"card_type"`
+	TemplateID          int        `json:"template_id"` // sent as a string; read either way
+	CardholderEmail     string     `json:"cardholder_email"`
+	CardholderPhone     string     `json:"cardholder_phone"` // digits, no "+"
+	CardholderFirstName string     `json:"cardholder_first_name"`
+	CardholderLastName  string     `json:"cardholder_last_name"`
+	BonusBalance        float64    `json:"bonus_balance"`
+	Balance             float64    `json:"balance"`
+	NumberStampsTotal   int        `json:"number_stamps_total"`
+	NumberRewardsUnused int        `json:"number_rewards_unused"`
+}
+
+// CustomerEvent is the payload of the customer events.
+type CustomerEvent struct {
+	ID        string `json:"id"`
+	FirstName string `json:"first_name"`
+	Surname   string `json:"surname"`
+	Email     string `json:"email"`
+	Phone     string `json:"phone"`
+}
+
+// CompanyEvent is the payload of the company events.
+type CompanyEvent struct {
+	ID    int    `json:"id"`
+	Name  string `json:"name"`
+	Email string `json:"email"`
+}
+
+// TemplateEvent is the payload of the template events.
+type TemplateEvent struct {
+	ID   int    `json:"id"`
+	Name string `json:"name"`
+	User string `json:"user"`
+}
+
+// Card reads a card event's payload, tolerantly: what cannot be read stays zero.
+func (e *Event) Card() (*CardEvent, error) { return payload[CardEvent](e) }
+
+// Customer reads a customer event's payload.
+func (e *Event) Customer() (*CustomerEvent, error) { return payload[CustomerEvent](e) }
+
+// Company reads a company event's payload.
+func (e *Event) Company() (*CompanyEvent, error) { return payload[CompanyEvent](e) }
+
+// Template reads a template event's payload.
+func (e *Event) Template() (*TemplateEvent, error) { return payload[TemplateEvent](e) }
+
+func payload[T any](e *Event) (*T, error) {
+	v := new(T)
+	problems, err := lenient.Unmarshal(e.Data, v)
+	if err == nil && len(problems) > 0 && problems[0].Path == "" {
+		err = errors.New(problems[0].Reason)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("loyalty: %s payload: %w", e.Name, err)
+	}
+	return v, nil
+}
+
+// Subject is what the event is about: a card's serial, or the id of the customer, company or
+// template, as far as the payload says; "" when it says none of them.
+func (e *Event) Subject() string {
+	var ids struct {
+		Serial string `json:"serial_number"`
+		ID     ID     `json:"id"`
+	}
+	_, _ = lenient.Unmarshal(e.Data, &ids)
+	if ids.Serial != "" {
+		return ids.Serial
+	}
+	return string(ids.ID)
+}
+
+// Key identifies the event for dropping repeats: its name, time and subject. Two deliveries
+// with one key are the same event delivered twice.
+func (e *Event) Key() string {
+	return string(e.Name) + "/" + strconv.FormatInt(e.Timestamp.Unix(), 10) + "/" + e.Subject()
+}
+
+// ErrBadDelivery matches every refusal of ParseEvent and WebhookHandler: a delivery that is
+// malformed, too large, too old, or fails verification.
+var ErrBadDelivery = errors.New("loyalty: bad webhook delivery")
+
+type deliveryError struct {
+	status int
+	reason string
+}
+
+func (e *deliveryError) Error() string        { return "loyalty: bad webhook delivery: " + e.reason }
+func (e *deliveryError) Is(target error) bool { return target == ErrBadDelivery }
+
+func badDelivery(status int, format string, args ...any) error {
+	return &deliveryError{status: status, reason: fmt.Sprintf(format, args...)}
+}
+
+// ParseEvent reads one delivery's body. It refuses (ErrBadDelivery) what is not the
+// delivery's shape: not JSON, no event name, no timestamp.
+func ParseEvent(body []byte) (*Event, error) {
+	var d struct {
+		Timestamp Timestamp `json:"timestamp"`
+		Event     string    `json:"event"`
+		Data      rawJSON   `json:"data"`
+	}
+	problems, err := lenient.Unmarshal(body, &d)
+	switch {
+	case err != nil:
+		return nil, badDelivery(http.StatusBadRequest, "not JSON")
+	case len(problems) > 0 && problems[0].Path == "":
+		return nil, badDelivery(http.StatusBadRequest, "not a JSON object")
+	case strings.TrimSpace(d.Event) == "":
+		return nil, badDelivery(http.StatusBadRequest, "no event name")
+	case d.Timestamp.Time.IsZero():
+		return nil, badDelivery(http.StatusBadRequest, "no timestamp")
+	}
+	return &Event{Name: EventName(d.Event), Timestamp: d.Timestamp.Time, Data: d.Data, Raw: body}, nil
+}
+
+// rawJSON keeps a member as it came.
+type rawJSON []byte
+
+func (r *rawJSON) UnmarshalJSON(b []byte) error { *r = append((*r)[:0], b...); return nil }
+
+// VerifyToken is a WebhookHandler.Verify that checks the secret token in the URL the
+// platform calls (subscribe https://example.com/hooks?token=<secret>). This is the safe
+// check the platform supports today; its signature header is not confirmed.
+func VerifyToken(param, secret string) func(r *http.Request, body []byte) error {
+	return func(r *http.Request, _ []byte) error {
+		got := r.URL.Query().Get(param)
+		if secret == "" || subtle.ConstantTimeCompare([]byte(got), []byte(secret)) != 1 {
+			return errors.New("wrong or missing token")
+		}
+		return nil
+	}
+}
+
+// WebhookHandler receives deliveries: an http.Handler to mount at the URL you subscribed.
+// A delivery that fails Verify (401), is over MaxBody (413), is malformed (400) or outside
+// the Tolerance (400) never reaches Handle. Handle's error answers 500, so the platform may
+// deliver again.
+type WebhookHandler struct {
+	// Handle is called once per accepted delivery. Deliveries come at least once: use
+	// Event.Key to drop repeats.
+	Handle func(ctx context.Context, e *Event) error
+	// Verify checks a delivery before it is parsed (see VerifyToken). Nil accepts every
+	// delivery: only for a URL nobody else knows.
+	Verify func(r *http.Request, body []byte) error
+	// MaxBody bounds a delivery (default 1 MiB).
+	MaxBody int64
+	// Tolerance bounds how far a delivery's timestamp may be from now, against replays
+	// (default 5 minutes; negative turns the check off).
+	Tolerance time.Duration
+	// Now is the clock (default time.Now), for tests.
+	Now func() time.Time
+}
+
+// ServeHTTP reads, checks and hands over one delivery.
+func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", "POST")
+		http.Error(w, "POST only", http.StatusMethodNotAllowed)
+		return
+	}
+	e, err := h.read(r)
+	if err != nil {
+		status := http.StatusBadRequest
+		var de *deliveryError
+		if errors.As(err, &de) {
+			status = de.status
+		}
+		http.Error(w, err.Error(), status)
+		return
+	}
+	if h.Handle == nil {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	if err := h.Handle(r.Context(), e); err != nil {
+		http.Error(w, "not handled", http.StatusInternalServerError)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+func (h *WebhookHandler) read(r *http.Request) (*Event, error) {
+	limit := h.MaxBody
+	if limit <= 0 {
+		limit = 1 << 20
+	}
+	if r.ContentLength > limit {
+		return nil, badDelivery(http.StatusRequestEntityTooLarge, "over %d bytes", limit)
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if err != nil {
+		return nil, badDelivery(http.StatusBadRequest, "reading the body: %v", err)
+	}
+	if int64(len(body)) > limit {
+		return nil, badDelivery(http.StatusRequestEntityTooLarge, "over %d bytes", limit)
+	}
+	if h.Verify != nil {
+		if err := h.Verify(r, body); err != nil {
+			return nil, badDelivery(http.StatusUnauthorized, "verification failed: %v", err)
+		}
+	}
+	e, err := ParseEvent(body)
+	if err != nil {
+		return nil, err
+	}
+	tolerance := h.Tolerance
+	if tolerance == 0 {
+		tolerance = 5 * time.Minute
+	}
+	now := time.Now
+	if h.Now != nil {
+		now = h.Now
+	}
+	if tolerance > 0 {
+		if d := now().Sub(e.Timestamp); d > tolerance || d < -tolerance {
+			return nil, badDelivery(http.StatusBadRequest, "timestamp %s is outside the tolerance of %s", e.Timestamp.Format(time.RFC3339), tolerance)
+		}
+	}
+	return e, nil
+}

@@ -1,0 +1,160 @@
+package loyalty
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestSubscribeSendsTheURLAndEvents(t *testing.T) {
+	t.Parallel()
+	for name, answer := range map[string]string{
+		"in the envelope, a number": `{"code":201,"data":{"id":17}}`,
+		"bare, a string":            `{"id":"17"}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			c, ts := setup(t)
+			ts.handle("POST /api/automation/webhooks", func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(http.StatusCreated)
+				_, _ = w.Write([]byte(answer))
+			})
+			sub, _, err := c.Webhooks.Subscribe(context.Background(), &WebhookSubscribeRequest{
+				URL: "https://crm.example/hooks?token=s3cret", Events: []EventName{EventCardIssued, "SomethingNewEvent"}})
+			require.NoError(t, err)
+			assert.Equal(t, ID("17"), sub.ID)
+			assertRequest(t, ts.only(), "POST", "/api/automation/webhooks", "",
+				`{"url":"https://crm.example/hooks?token=s3cret","events":["CardIssuedEvent","SomethingNewEvent"]}`)
+		})
+	}
+}
+
+func TestUnsubscribeAndMe(t *testing.T) {
+	t.Parallel()
+	c, ts := setup(t)
+	ts.handle("DELETE /api/automation/webhooks/{id}", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	ts.handle("GET /api/automation/users/me", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(`{"id":154435,"email":"owner@example.com","name":"Bean There"}`))
+	})
+	_, err := c.Webhooks.Unsubscribe(context.Background(), "17")
+	require.NoError(t, err)
+	me, _, err := c.Webhooks.Me(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, AutomationUser{ID: "154435", Email: "owner@example.com", Name: "Bean There"}, *me)
+	reqs := ts.requests()
+	require.Len(t, reqs, 2)
+	assertRequest(t, reqs[0], "DELETE", "/api/automation/webhooks/17", "", "")
+	assertRequest(t, reqs[1], "GET", "/api/automation/users/me", "", "")
+}
+
+func TestSubscribeRefusesBadInput(t *testing.T) {
+	t.Parallel()
+	c, ts := setup(t)
+	for _, req := range []*WebhookSubscribeRequest{
+		{URL: "http://crm.example/hooks", Events: []EventName{EventCardIssued}},
+		{URL: "/hooks", Events: []EventName{EventCardIssued}},
+		{URL: "ftp://crm.example/hooks", Events: []EventName{EventCardIssued}},
+		{URL: "https://crm.example/hooks"},
+		{URL: "https://crm.example/hooks", Events: []EventName{" "}},
+	} {
+		_, _, err := c.Webhooks.Subscribe(context.Background(), req)
+		assert.ErrorIs(t, err, ErrInvalidArgument, "%+v", req)
+	}
+	assert.Empty(t, ts.requests())
+}
+
+func TestEveryKnownEventDecodes(t *testing.T) {
+	t.Parallel()
+	require.Len(t, EventNames(), 24)
+	for _, name := range append(EventNames(), "SomethingNewEvent") {
+		body := fmt.Sprintf(`{"timestamp":1767225600,"event":%q,"data":{"id":7,"future_field":{"x":[1,2]}}}`, name)
+		e, err := ParseEvent([]byte(body))
+		require.NoError(t, err, name)
+		assert.Equal(t, name, e.Name)
+		assert.Equal(t, name.Known(), name != "SomethingNewEvent")
+		assert.Equal(t, time.Unix(1767225600, 0).UTC(), e.Timestamp)
+		assert.JSONEq(t, `{"id":7,"future_field":{"x":[1,2]}}`, string(e.Data), "the raw payload keeps every field")
+		assert.Equal(t, body, string(e.Raw))
+	}
+}
+
+func TestCardEventReadsTheSnakeCasePayload(t *testing.T) {
+	t.Parallel()
+	e, err := ParseEvent([]byte(`{"timestamp":"1767225600","event":"CardBalanceUpdatedEvent","data":{"serial_number":"638920-251-210",
+		"cardholder_id":"c-1","status":"installed","device_type":"Apple Wallet","card_type":"stamp","template_id":"955805",
+		"cardholder_email":"jane@example.com","cardholder_phone":"12135550142","cardholder_first_name":"Jane",
+		"cardholder_last_name":"Doe","bonus_balance":"12.5"}}`))
+	require.NoError(t, err)
+	card, err := e.Card()
+	require.NoError(t, err)
+	assert.Equal(t, CardEvent{SerialNumber: "638920-251-210", CardholderID: "c-1", Status: CardStatusInstalled, DeviceType: "Apple Wallet",
+		CardType: CardTypeStamp, TemplateID: 955805, CardholderEmail: "jane@example.com", CardholderPhone: "12135550142",
+		CardholderFirstName: "Jane", CardholderLastName: "Doe", BonusBalance: 12.5}, *card)
+	assert.Equal(t, "638920-251-210", e.Subject())
+	assert.Equal(t, "CardBalanceUpdatedEvent/1767225600/638920-251-210", e.Key())
+}
+
+func TestParseEventRefusesWhatIsNotADelivery(t *testing.T) {
+	t.Parallel()
+	for _, body := range []string{``, `x`, `[]`, `{"event":"CardIssuedEvent","data":{}}`, `{"timestamp":1767225600,"data":{}}`,
+		`{"timestamp":"soon","event":"CardIssuedEvent"}`} {
+		_, err := ParseEvent([]byte(body))
+		assert.ErrorIs(t, err, ErrBadDelivery, "%q", body)
+	}
+}
+
+func TestWebhookHandler(t *testing.T) {
+	t.Parallel()
+	now := time.Unix(1767225600, 0)
+	var got []string
+	h := &WebhookHandler{
+		Verify: VerifyToken("token", "s3cret"),
+		Handle: func(_ context.Context, e *Event) error {
+			if e.Name == "FailMeEvent" {
+				return errors.New("the CRM is down")
+			}
+			got = append(got, e.Key())
+			return nil
+		},
+		MaxBody: 1024,
+		Now:     func() time.Time { return now },
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	delivery := func(event string, at int64) string {
+		return fmt.Sprintf(`{"timestamp":%d,"event":%q,"data":{"serial_number":"1-2-3"}}`, at, event)
+	}
+	tests := []struct {
+		name, method, query, body string
+		want                      int
+	}{
+		{"accepted", "POST", "?token=s3cret", delivery("CardIssuedEvent", now.Unix()), 200},
+		{"an unknown event, accepted", "POST", "?token=s3cret", delivery("SomethingNewEvent", now.Unix()-60), 200},
+		{"no token", "POST", "", delivery("CardIssuedEvent", now.Unix()), 401},
+		{"a wrong token", "POST", "?token=guess", delivery("CardIssuedEvent", now.Unix()), 401},
+		{"too large", "POST", "?token=s3cret", `{"pad":"` + strings.Repeat("x", 2048) + `"}`, 413},
+		{"malformed", "POST", "?token=s3cret", `{"event":`, 400},
+		{"too old: a replay", "POST", "?token=s3cret", delivery("CardIssuedEvent", now.Unix()-3600), 400},
+		{"from the future", "POST", "?token=s3cret", delivery("CardIssuedEvent", now.Unix()+3600), 400},
+		{"not a POST", "GET", "?token=s3cret", "", 405},
+		{"the handler failed: deliver again", "POST", "?token=s3cret", delivery("FailMeEvent", now.Unix()), 500},
+	}
+	for _, tt := range tests {
+		req, err := http.NewRequest(tt.method, srv.URL+tt.query, strings.NewReader(tt.body))
+		require.NoError(t, err)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Equal(t, tt.want, resp.StatusCode, tt.name)
+	}
+	assert.Equal(t, []string{"CardIssuedEvent/1767225600/1-2-3", "SomethingNewEvent/1767225540/1-2-3"}, got,
+		"only accepted deliveries reach the code")
+}
