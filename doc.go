@@ -108,6 +108,13 @@
 // Client.Do sends a Request to any path below /api/v2 with the same key, retries, redirect
 // rule, rate limit and error types, and decodes the answer's data into a value of yours.
 //
+// # Webhooks
+//
+// client.Webhooks subscribes a URL to events; WebhookHandler (or ParseEvent) receives them as
+// typed Events, refusing deliveries that fail Verify, are too large, malformed or too old.
+// Deliveries come at least once: Event.Key drops repeats. The platform's signature scheme is
+// unconfirmed, so VerifyToken checks a secret token in the subscribed URL instead.
+//
 // # Testing with loyaltytest
 //
 // The API has no sandbox. Package loyaltytest runs an in-memory fake of all 54 endpoints on

@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"net/http"
 	"net/url"
@@ -240,10 +241,13 @@ func (e *Event) Subject() string {
 	return string(ids.ID)
 }
 
-// Key identifies the event for dropping repeats: its name, time and subject. Two deliveries
-// with one key are the same event delivered twice.
+// Key identifies the event for dropping repeats: its name, time (whole seconds) and subject,
+// and a hash of its payload, so that two changes to one card within a second (two balance
+// updates, say) keep distinct keys while a delivery repeated byte for byte does not.
 func (e *Event) Key() string {
-	return string(e.Name) + "/" + strconv.FormatInt(e.Timestamp.Unix(), 10) + "/" + e.Subject()
+	h := fnv.New64a()
+	_, _ = h.Write(e.Data)
+	return string(e.Name) + "/" + strconv.FormatInt(e.Timestamp.Unix(), 10) + "/" + e.Subject() + "/" + strconv.FormatUint(h.Sum64(), 36)
 }
 
 // ErrBadDelivery matches every refusal of ParseEvent and WebhookHandler: a delivery that is

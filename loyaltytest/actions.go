@@ -155,6 +155,7 @@ func actionHandler(r *actionRoute) handler {
 			op.PurchaseSum = *in.PurchaseSum
 		}
 		rq.t.ops = append(rq.t.ops, op)
+		st.emit(rq.t, loyalty.EventCardBalanceUpdated, cardEvent(c, ""))
 		return c.view(), nil
 	}
 }

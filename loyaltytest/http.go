@@ -158,7 +158,9 @@ func (s *Server) serve(rt route) http.HandlerFunc {
 		if apiErr == nil {
 			status, out = s.envelope(data) // under the lock: views may share state maps
 		}
+		pending := s.st.takeOutbox()
 		s.mu.Unlock()
+		defer s.dispatch(pending) // webhook deliveries, once the request is answered
 
 		if f != nil && f.DelayAnswer > 0 {
 			select {

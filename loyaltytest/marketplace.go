@@ -197,6 +197,7 @@ func (st *state) record(c *card, event int, amount, purchase float64, source str
 		if t.cards.get(c.ID) == c {
 			t.ops = append(t.ops, &operation{ID: st.nextID(), card: c, EventID: event, Amount: amount,
 				Balance: c.measure(), PurchaseSum: purchase, Source: source, CreatedAt: at, visibleAt: st.set.now().Add(st.set.historyLag)})
+			st.emit(t, loyalty.EventCardBalanceUpdated, cardEvent(c, ""))
 			return
 		}
 	}

@@ -55,6 +55,10 @@ func (s *Server) table() []route {
 		{pattern: "POST /api/v2/marketplace/accrue", app: true, handle: accrue},
 		{pattern: "POST /api/v2/marketplace/reverse", app: true, handle: reverse},
 		{pattern: "POST /api/v2/marketplace/resolve-credentials", app: true, handle: resolveCredentials},
+
+		{pattern: "POST /api/automation/webhooks", handle: subscribeWebhook},
+		{pattern: "DELETE /api/automation/webhooks/{id}", handle: unsubscribeWebhook},
+		{pattern: "GET /api/automation/users/me", handle: automationMe},
 	}
 	for i := range actionRoutes {
 		r := &actionRoutes[i]
@@ -157,6 +161,8 @@ func createCustomer(st *state, rq *request) (any, *apiError) {
 	c := &customer{ID: loyalty.NewTransactionID(), FirstName: str(in.FirstName), Surname: str(in.Surname), Phone: str(in.Phone),
 		Email: str(in.Email), Gender: in.Gender, DateOfBirth: str(in.DateOfBirth), ExternalUserID: str(in.ExternalUserID), CreatedAt: st.now()}
 	rq.t.customers.add(c.ID, c)
+	st.emit(rq.t, loyalty.EventCustomerCreated, map[string]any{"id": c.ID, "first_name": c.FirstName, "surname": c.Surname,
+		"email": c.Email, "phone": digits(c.Phone)})
 	return created{c.view()}, nil
 }
 
@@ -272,6 +278,7 @@ func createCard(st *state, rq *request) (any, *apiError) {
 	}
 	c.customFields = customFieldsView(in.CustomFields)
 	rq.t.cards.add(c.ID, c)
+	st.emit(rq.t, loyalty.EventCardIssued, cardEvent(c, ""))
 	return created{c.view()}, nil
 }
 
@@ -315,6 +322,7 @@ func deleteCard(st *state, rq *request) (any, *apiError) {
 		return nil, notFound("Card")
 	}
 	rq.t.cards.del(c.ID)
+	st.emit(rq.t, loyalty.EventCardRemoved, cardEvent(c, "deleted"))
 	return map[string]any{"id": c.ID}, nil
 }
 
@@ -369,6 +377,7 @@ func createCompany(st *state, rq *request) (any, *apiError) {
 	}
 	co := st.addCompany(in.Name, in.TariffID, in.TariffPeriod)
 	co.Email, co.Phone, co.Country, co.UserName, co.UserSurname = in.Email, in.Phone, in.Country, in.UserName, in.UserSurname
+	st.emit(st.agency, loyalty.EventCompanyCreated, map[string]any{"id": co.ID, "name": co.Name, "email": co.Email})
 	return created{co.view()}, nil
 }
 
@@ -426,6 +435,7 @@ func deleteCompany(st *state, rq *request) (any, *apiError) {
 	}
 	st.companies.del(t.company.ID)
 	delete(st.byKey, t.company.APIKey)
+	st.emit(st.agency, loyalty.EventCompanyRemoved, map[string]any{"id": t.company.ID, "name": t.company.Name, "email": t.company.Email})
 	return map[string]any{"id": t.company.ID}, nil
 }
 

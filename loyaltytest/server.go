@@ -57,6 +57,16 @@
 // with numbers as strings and booleans as 0/1 as the live API does, and WithClock sets the
 // time.
 //
+// # Webhooks
+//
+// The fake serves the webhooks' /api/automation routes (subscribe, unsubscribe, users/me)
+// and delivers its own changes to the subscribed URLs in the platform's shape
+// ({"timestamp", "event", "data"} with snake_case card payloads): CardIssuedEvent,
+// CardBalanceUpdatedEvent, CardRemovedEvent, CustomerCreatedEvent, CompanyCreatedEvent and
+// CompanyRemovedEvent. A delivery answered 5xx or not at all is tried up to 3 times.
+// InjectWebhookFault drops or repeats deliveries, Deliveries reports them, and
+// WaitForDeliveries waits for those in flight.
+//
 // # Statuses where the API's facts are silent
 //
 // A known path with another method: 405 with Allow. An unknown path: the API's HTML 404
@@ -68,6 +78,7 @@ package loyaltytest
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"net/http"
 	"net/http/httptest"
 	"sync"
 	"time"
@@ -86,11 +97,12 @@ type Server struct {
 	// Client is a client for the agency, already pointed at the server, with the app token.
 	Client *loyalty.Client
 
-	srv   *httptest.Server
-	live  bool       // answer in the live API's shapes (WithLiveShapes)
-	mu    sync.Mutex // guards st
-	st    *state
-	hooks hooks
+	srv      *httptest.Server
+	hooksOut webhooks
+	live     bool       // answer in the live API's shapes (WithLiveShapes)
+	mu       sync.Mutex // guards st
+	st       *state
+	hooks    hooks
 }
 
 // Option configures a Server.
@@ -153,6 +165,7 @@ func NewServer(opts ...Option) *Server {
 	s.hooks.limit = set.rateLimit
 	s.live = set.live
 	s.hooks.windows = map[string]*window{}
+	s.hooksOut.client = &http.Client{Timeout: 5 * time.Second}
 	s.srv = httptest.NewServer(s.routes())
 	s.URL = s.srv.URL
 	client, err := s.NewClient()
@@ -174,7 +187,11 @@ func (s *Server) NewClient(opts ...loyalty.Option) (*loyalty.Client, error) {
 }
 
 // Close stops the server.
-func (s *Server) Close() { s.srv.Close() }
+func (s *Server) Close() {
+	s.srv.Close()
+	s.WaitForDeliveries()
+	s.hooksOut.client.CloseIdleConnections()
+}
 
 // TemplateID returns the id of the agency's first template of type t, or 0 when there is none.
 func (s *Server) TemplateID(t loyalty.CardType) int {

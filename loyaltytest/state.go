@@ -134,6 +134,7 @@ type state struct {
 	txns      map[string]*transaction
 	seq       int
 	serials   map[string]bool
+	outbox    []delivery // webhook deliveries the current request caused
 }
 
 // tenant is an account: the agency or one of its companies, each with its own data.
@@ -148,6 +149,7 @@ type tenant struct {
 	sms           []string
 	profile       map[string]any
 	agencyProfile map[string]any
+	webhooks      map[string]*subscription
 }
 
 type company struct {
