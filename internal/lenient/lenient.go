@@ -243,14 +243,20 @@ func plain(node any) any {
 	return node
 }
 
-func toFloat(node any) (float64, bool) {
-	var s string
+// numberText is the text of a number, or of a string that may hold one.
+func numberText(node any) (string, bool) {
 	switch n := node.(type) {
 	case json.Number:
-		s = n.String()
+		return n.String(), true
 	case string:
-		s = strings.TrimSpace(n)
-	default:
+		return strings.TrimSpace(n), true
+	}
+	return "", false
+}
+
+func toFloat(node any) (float64, bool) {
+	s, ok := numberText(node)
+	if !ok {
 		return 0, false
 	}
 	f, err := strconv.ParseFloat(s, 64)
@@ -266,13 +272,8 @@ func numeric(s string) bool {
 }
 
 func toInt(node any) (int64, bool) {
-	var s string
-	switch n := node.(type) {
-	case json.Number:
-		s = n.String()
-	case string:
-		s = strings.TrimSpace(n)
-	default:
+	s, ok := numberText(node)
+	if !ok {
 		return 0, false
 	}
 	if i, err := strconv.ParseInt(s, 10, 64); err == nil {
