@@ -2,7 +2,6 @@ package loyalty
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -111,11 +110,15 @@ func (t *CardType) UnmarshalJSON(data []byte) error {
 		return nil
 	}
 	if data[0] == '"' {
-		var s string
-		if err := json.Unmarshal(data, &s); err != nil {
+		text, ok := unquote(data)
+		if !ok {
 			return nil
 		}
-		*t, _ = ParseCardType(s)
+		if known, ok := cardTypeAliases[string(text)]; ok { // the common case: no allocation
+			*t = known
+			return nil
+		}
+		*t, _ = ParseCardType(string(text))
 		return nil
 	}
 	if id, err := strconv.Atoi(string(data)); err == nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/loyaltycards/loyalty-go/internal/lenient"
@@ -65,7 +66,12 @@ type envelope struct {
 type envelopeCode int
 
 func (c *envelopeCode) UnmarshalJSON(b []byte) error {
-	*c = envelopeCode(lenientInt(b))
+	// Every answer has one: read it by hand rather than start a JSON decoder for it.
+	n, err := strconv.Atoi(string(bytes.Trim(b, `" `)))
+	if err != nil {
+		n = lenientInt(b) // 200.0, say
+	}
+	*c = envelopeCode(n)
 	return nil
 }
 
