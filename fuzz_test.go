@@ -2,6 +2,7 @@ package loyalty
 
 import (
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"reflect"
@@ -188,6 +189,40 @@ func FuzzTimestamp(f *testing.F) {
 			if _, err := d.MarshalJSON(); err != nil {
 				t.Fatalf("Date re-encoding: %v", err)
 			}
+		}
+	})
+}
+
+func FuzzParseEvent(f *testing.F) {
+	for _, s := range []string{
+		`{"timestamp":1767225600,"event":"CardBalanceUpdatedEvent","data":{"serial_number":"638920-251-210","template_id":"955805","bonus_balance":"12.5"}}`,
+		`{"timestamp":"1767225600","event":"UserTemplateCreatedEvent","data":{"id":7,"name":"Coffee","user":"u1","timestamp":1767225600}}`,
+		`{"timestamp":1767225600,"event":"SomethingNewEvent","data":null}`, `{"event":""}`, `[]`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		e, err := ParseEvent(body)
+		if err != nil {
+			if !errors.Is(err, ErrBadDelivery) {
+				t.Fatalf("an error that is not ErrBadDelivery: %v", err)
+			}
+			return
+		}
+		if e.Name == "" || e.Timestamp.IsZero() {
+			t.Fatalf("accepted without a name or a time: %+v", e)
+		}
+		for _, read := range []func() error{
+			func() error { _, err := e.Card(); return err },
+			func() error { _, err := e.Customer(); return err },
+			func() error { _, err := e.Company(); return err },
+			func() error { _, err := e.Template(); return err },
+		} {
+			_ = read() // may refuse a payload of another shape; must not panic
+		}
+		again, err := ParseEvent(body)
+		if err != nil || again.Key() != e.Key() {
+			t.Fatalf("the same delivery read twice gave two keys")
 		}
 	})
 }
