@@ -81,6 +81,7 @@ const (
 	OutcomeNotApplied
 )
 
+// String names the outcome: "applied", "not applied" or "unknown".
 func (o Outcome) String() string {
 	switch o {
 	case OutcomeApplied:

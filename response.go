@@ -65,6 +65,7 @@ type envelope struct {
 // reads as 0 (absent).
 type envelopeCode int
 
+// UnmarshalJSON reads the code, never failing the answer for it.
 func (c *envelopeCode) UnmarshalJSON(b []byte) error {
 	// Every answer has one: read it by hand rather than start a JSON decoder for it.
 	n, err := strconv.Atoi(string(bytes.Trim(b, `" `)))

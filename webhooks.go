@@ -259,7 +259,10 @@ type deliveryError struct {
 	reason string
 }
 
-func (e *deliveryError) Error() string        { return "loyalty: bad webhook delivery: " + e.reason }
+// Error says why the delivery was refused.
+func (e *deliveryError) Error() string { return "loyalty: bad webhook delivery: " + e.reason }
+
+// Is makes errors.Is(err, ErrBadDelivery) true.
 func (e *deliveryError) Is(target error) bool { return target == ErrBadDelivery }
 
 func badDelivery(status int, format string, args ...any) error {
@@ -291,6 +294,7 @@ func ParseEvent(body []byte) (*Event, error) {
 // rawJSON keeps a member as it came.
 type rawJSON []byte
 
+// UnmarshalJSON keeps a copy of the member.
 func (r *rawJSON) UnmarshalJSON(b []byte) error { *r = append((*r)[:0], b...); return nil }
 
 // VerifyToken is a WebhookHandler.Verify that checks the secret token in the URL the

@@ -22,6 +22,7 @@ type roundTripper struct {
 // errAttemptTimeout is the cause of an attempt's deadline, to tell it from the caller's.
 var errAttemptTimeout = errors.New("attempt timed out")
 
+// RoundTrip waits its turn at the rate limiter, then sends one attempt under its deadline.
 func (t *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 	if l := stateOf(req.Context()).limiter; l != nil {
 		if err := l.Wait(req.Context()); err != nil {
@@ -59,6 +60,7 @@ type deadlineBody struct {
 	rt     *roundTripper
 }
 
+// Read reads the body, naming the attempt's timeout when it is what stopped it.
 func (b *deadlineBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	if err != nil && err != io.EOF {
@@ -67,6 +69,7 @@ func (b *deadlineBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// Close closes the body and releases the attempt's timer.
 func (b *deadlineBody) Close() error {
 	err := b.ReadCloser.Close()
 	b.cancel()
@@ -80,9 +83,12 @@ type AttemptTimeoutError struct {
 	Err   error
 }
 
+// Error names the timeout.
 func (e *AttemptTimeoutError) Error() string {
 	return fmt.Sprintf("no answer within the per-attempt timeout of %s", e.Limit)
 }
+
+// Unwrap gives net/http's own error.
 func (e *AttemptTimeoutError) Unwrap() error { return e.Err }
 
 // Is makes errors.Is(err, context.DeadlineExceeded) true, whatever net/http wrapped.
@@ -97,7 +103,10 @@ func (e *AttemptTimeoutError) Temporary() bool { return true }
 // rateWaitError is a request that gave up waiting for the rate limiter: it was never sent.
 type rateWaitError struct{ err error }
 
+// Error says the request gave up waiting for the limiter.
 func (e *rateWaitError) Error() string {
 	return "waiting for the client-side rate limit: " + e.err.Error()
 }
+
+// Unwrap gives the limiter's error.
 func (e *rateWaitError) Unwrap() error { return e.err }

@@ -172,7 +172,10 @@ type Error struct {
 	StatusCode int
 }
 
+// Error is the failure's text, without the URL.
 func (e *Error) Error() string { return e.Err.Error() }
+
+// Unwrap gives the failure.
 func (e *Error) Unwrap() error { return e.Err }
 
 // Do sends r, retrying as its class allows, and reads the answer. The answer's body is always
