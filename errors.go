@@ -173,8 +173,12 @@ type OutcomeUnknownError struct {
 
 // Error says what to do before sending the request again.
 func (e *OutcomeUnknownError) Error() string {
-	s := fmt.Sprintf("loyalty: %s %s: outcome unknown, the request may have been applied "+
-		"(check the operations history before sending it again): %v", e.Method, e.Path, e.Err)
+	where := "loyalty: "
+	if e.Method != "" {
+		where += e.Method + " " + e.Path + ": "
+	}
+	s := where + "outcome unknown, the request may have been applied " +
+		"(check the operations history before sending it again): " + fmt.Sprint(e.Err)
 	if e.Finding != nil {
 		s += "; the history could not tell: " + e.Finding.Reason
 	}

@@ -297,13 +297,12 @@ func (s *CardsService) ApplyOnce(ctx context.Context, id string, action ActionFu
 		case finding != nil && finding.Outcome == OutcomeNotApplied && sends < once.sends():
 			continue
 		}
+		out := OutcomeUnknownError{Err: err} // an action of the caller's own may carry the sentinel alone
 		var unknown *OutcomeUnknownError
-		errors.As(err, &unknown)
-		out := *unknown
-		out.Finding = finding
-		if lookupErr != nil {
-			out.LookupErr = lookupErr
+		if errors.As(err, &unknown) {
+			out = *unknown
 		}
+		out.Finding, out.LookupErr = finding, lookupErr
 		return nil, resp, &out
 	}
 }

@@ -357,3 +357,24 @@ func TestCreatesHappenOnceUnderFaults(t *testing.T) {
 		}
 	}
 }
+
+// An ActionFunc of the caller's own may report an unknown outcome with the sentinel alone,
+// not an *OutcomeUnknownError: ApplyOnce must still answer with one, not panic.
+func TestApplyOnceWithAnActionOfTheCallersOwn(t *testing.T) {
+	t.Parallel()
+	srv := loyaltytest.NewServer()
+	t.Cleanup(srv.Close)
+	id := issueCards(t, srv, srv.Client, 1)[0]
+	own := func(ctx context.Context, id string, opts *loyalty.ActionOptions) (*loyalty.Card, *loyalty.Response, error) {
+		return nil, nil, fmt.Errorf("my gateway lost the answer: %w", loyalty.ErrOutcomeUnknown)
+	}
+	var err error
+	require.NotPanics(t, func() {
+		_, _, err = srv.Client.Cards.ApplyOnce(context.Background(), id, own, &loyalty.ActionOptions{Reference: "r-own"},
+			&loyalty.Once{Settle: time.Millisecond, Lookups: 1, Sends: 1})
+	})
+	var unknown *loyalty.OutcomeUnknownError
+	require.ErrorAs(t, err, &unknown)
+	assert.Contains(t, err.Error(), "my gateway lost the answer")
+	assert.NotNil(t, unknown.Finding, "it says what the history told")
+}
