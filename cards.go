@@ -236,13 +236,7 @@ func (s *CardsService) Get(ctx context.Context, id string) (*Card, *Response, er
 //
 // API: POST /api/v2/cards
 func (s *CardsService) Create(ctx context.Context, req *CardCreateRequest) (*Card, *Response, error) {
-	if err := (*service)(s).ready(ctx); err != nil {
-		return nil, nil, err
-	}
-	if req == nil {
-		return nil, nil, invalid("request", "must not be nil")
-	}
-	if err := req.validate(); err != nil {
+	if err := begin((*service)(s), ctx, req); err != nil {
 		return nil, nil, err
 	}
 	return s.one(ctx, call{method: "POST", path: "cards", body: req})
@@ -272,7 +266,7 @@ func (s *CardsService) Update(ctx context.Context, id string, req *CardUpdateReq
 	if err != nil {
 		return nil, nil, err
 	}
-	if req == nil || len(req.CustomFields) == 0 {
+	if len(req.CustomFields) == 0 {
 		return nil, nil, invalid("customFields", "must list at least one field")
 	}
 	return s.one(ctx, call{method: "PATCH", path: "cards/" + p, body: req})

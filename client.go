@@ -99,6 +99,21 @@ func (s *service) ready(ctx context.Context) error {
 	return nil
 }
 
+// begin is ready for a method whose request validates itself: it also refuses a nil or
+// invalid request, before anything is sent.
+func begin[R any, PR interface {
+	*R
+	validate() error
+}](s *service, ctx context.Context, req PR) error {
+	if err := s.ready(ctx); err != nil {
+		return err
+	}
+	if req == nil {
+		return invalid("request", "must not be nil")
+	}
+	return req.validate()
+}
+
 // usable reports whether c came from a constructor.
 func (c *Client) usable() bool { return c != nil && c.transport != nil }
 
@@ -344,10 +359,8 @@ func (r *call) fullPath() string {
 	return r.prefix() + r.path + r.id
 }
 
+// do sends r. Its callers have checked the client and the context (service.ready).
 func (c *Client) do(ctx context.Context, r *call) (*Response, error) {
-	if err := c.common.ready(ctx); err != nil {
-		return nil, err
-	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("loyalty: %s %s: not sent: %w", r.method, r.fullPath(), err)
 	}

@@ -198,13 +198,7 @@ func (s *CompaniesService) Get(ctx context.Context, id int) (*Company, *Response
 //
 // API: POST /api/v2/companies
 func (s *CompaniesService) Create(ctx context.Context, req *CompanyCreateRequest) (*Company, *Response, error) {
-	if err := (*service)(s).ready(ctx); err != nil {
-		return nil, nil, err
-	}
-	if req == nil {
-		return nil, nil, invalid("request", "must not be nil")
-	}
-	if err := req.validate(); err != nil {
+	if err := begin((*service)(s), ctx, req); err != nil {
 		return nil, nil, err
 	}
 	body := companyCreateBody{
@@ -304,7 +298,7 @@ func (s *CompaniesService) ChangeTariff(ctx context.Context, id int, req *Change
 		return nil, nil, err
 	}
 	switch {
-	case req == nil || req.TariffID <= 0:
+	case req.TariffID <= 0:
 		return nil, nil, invalid("tariffId", "must be a positive id")
 	case !req.TariffPeriod.valid():
 		return nil, nil, invalid("tariffPeriod", "must be one of trial, month, two_months, quarter, six_months, nine_months, year")

@@ -17,13 +17,7 @@ import (
 //
 // API: POST /api/v2/customers; on a 409 or a lost answer GET /api/v2/customers
 func (s *CustomersService) FindOrCreate(ctx context.Context, req *CustomerCreateRequest) (*Customer, *Response, error) {
-	if err := (*service)(s).ready(ctx); err != nil {
-		return nil, nil, err
-	}
-	if req == nil {
-		return nil, nil, invalid("request", "must not be nil")
-	}
-	if err := req.validate(); err != nil {
+	if err := begin((*service)(s), ctx, req); err != nil {
 		return nil, nil, err
 	}
 	var lastErr error
@@ -96,13 +90,7 @@ func samePhone(a, b string) bool {
 //
 // API: GET /api/v2/companies, POST /api/v2/companies, GET /api/v2/companies/{id}
 func (s *CompaniesService) CreateOnce(ctx context.Context, req *CompanyCreateRequest, once *Once) (*Company, *Response, error) {
-	if err := (*service)(s).ready(ctx); err != nil {
-		return nil, nil, err
-	}
-	if req == nil {
-		return nil, nil, invalid("request", "must not be nil")
-	}
-	if err := req.validate(); err != nil {
+	if err := begin((*service)(s), ctx, req); err != nil {
 		return nil, nil, err
 	}
 	if found, resp, err := s.byEmail(ctx, req.Email); err != nil || found != nil {
@@ -144,13 +132,7 @@ func (s *CompaniesService) byEmail(ctx context.Context, email string) (*Company,
 //
 // API: GET /api/v2/cards, POST /api/v2/cards
 func (s *CardsService) FindOrIssue(ctx context.Context, req *CardCreateRequest, once *Once) (*Card, *Response, error) {
-	if err := (*service)(s).ready(ctx); err != nil {
-		return nil, nil, err
-	}
-	if req == nil {
-		return nil, nil, invalid("request", "must not be nil")
-	}
-	if err := req.validate(); err != nil {
+	if err := begin((*service)(s), ctx, req); err != nil {
 		return nil, nil, err
 	}
 	if found, resp, err := s.issued(ctx, req); err != nil || found != nil {

@@ -116,13 +116,7 @@ func (s *CustomersService) Get(ctx context.Context, id string) (*Customer, *Resp
 //
 // API: POST /api/v2/customers
 func (s *CustomersService) Create(ctx context.Context, req *CustomerCreateRequest) (*Customer, *Response, error) {
-	if err := (*service)(s).ready(ctx); err != nil {
-		return nil, nil, err
-	}
-	if req == nil {
-		return nil, nil, invalid("request", "must not be nil")
-	}
-	if err := req.validate(); err != nil {
+	if err := begin((*service)(s), ctx, req); err != nil {
 		return nil, nil, err
 	}
 	return fetch[Customer](ctx, s.client, call{method: "POST", path: "customers", body: req})
@@ -130,8 +124,6 @@ func (s *CustomersService) Create(ctx context.Context, req *CustomerCreateReques
 
 func (r *CustomerCreateRequest) validate() error {
 	switch {
-	case r == nil:
-		return invalid("request", "must not be nil")
 	case r.FirstName == "":
 		return invalid("firstName", "must not be empty")
 	case r.Phone == "" && r.Email == "":

@@ -231,7 +231,7 @@ func (s *MarketplaceService) Reverse(ctx context.Context, req *ReverseRequest) (
 	if req == nil {
 		return nil, nil, invalid("request", "must not be nil")
 	}
-	if req == nil || req.TransactionID == "" {
+	if req.TransactionID == "" {
 		return nil, nil, invalid("transactionId", "must not be empty")
 	}
 	return fetch[Transaction](ctx, s.client, call{method: "POST", path: "marketplace/reverse", body: req, app: true, class: transport.Keyed})

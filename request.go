@@ -36,6 +36,9 @@ func (c *Client) Do(ctx context.Context, req *Request, out any) (*Response, erro
 	if !c.usable() {
 		return nil, errNoClient
 	}
+	if err := c.common.ready(ctx); err != nil {
+		return nil, err
+	}
 	if req == nil {
 		return nil, invalid("request", "must not be nil")
 	}

@@ -27,7 +27,7 @@ func (s *SMSService) Send(ctx context.Context, req *SMSSendRequest) (*SentSMS, *
 		return nil, nil, invalid("request", "must not be nil")
 	}
 	switch {
-	case req == nil || req.CustomerID == "":
+	case req.CustomerID == "":
 		return nil, nil, invalid("customerId", "must not be empty")
 	case req.Message == "":
 		return nil, nil, invalid("message", "must not be empty")

@@ -77,7 +77,7 @@ func (s *TemplatesService) CreateRewardTier(ctx context.Context, templateID int,
 		return nil, nil, err
 	}
 	switch {
-	case req == nil || req.Name == "":
+	case req.Name == "":
 		return nil, nil, invalid("name", "must not be empty")
 	case req.Type < RewardTierCustom || req.Type > RewardTierPercent:
 		return nil, nil, invalid("type", "must be 0 (custom), 1 (amount) or 2 (percent)")
