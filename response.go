@@ -110,12 +110,15 @@ func (c *Client) decode(r *call, res *transport.Result, out *Response) error {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil // 204, or an empty 200: nothing to decode, nothing wrong
 	}
+	// Marketplace answers have no envelope; webhook answers may have one or not.
 	var env envelope
 	var target any = &env
-	if r.automation && !hasData(data) {
-		r = &call{method: r.method, path: r.path, id: r.id, sub: r.sub, out: r.out, automation: true, app: true} // no envelope: read it bare
+	bare, withData := r.app, false
+	if !bare {
+		withData = hasData(data)
+		bare = r.automation && !withData
 	}
-	if r.app {
+	if bare {
 		if r.out == nil {
 			return nil
 		}
@@ -133,13 +136,13 @@ func (c *Client) decode(r *call, res *transport.Result, out *Response) error {
 		}
 		out.UnreadFields = append(out.UnreadFields, UnreadField{Path: p.Path, Reason: p.Reason})
 	}
-	if err == nil && !r.app && env.Code >= 400 {
+	if err == nil && !bare && env.Code >= 400 {
 		// A 2xx whose envelope says otherwise: the envelope is the API's own word.
 		e := newAPIError(&http.Response{StatusCode: int(env.Code), Header: resp.Header, Request: resp.Request}, c.scrub(data), r.method, r.fullPath())
 		e.Attempts = out.Attempts
 		return e
 	}
-	if err == nil && !r.app && r.out != nil && !hasData(data) {
+	if err == nil && !bare && r.out != nil && !withData {
 		err = errors.New("the answer has no data")
 	}
 	if err != nil {
