@@ -22,6 +22,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"time"
 
 	loyalty "github.com/loyaltycards/loyalty-go"
 	"github.com/loyaltycards/loyalty-go/loyaltytest"
@@ -162,9 +163,12 @@ func (t *till) actionFor(ctx context.Context, card *loyalty.Card, amount float64
 	return loyalty.Bind(cards.AddVisits, 1), nil
 }
 
-// already finds a receipt recorded before (the POS sent it again): its history row.
+// already finds a receipt recorded before (the POS sent it again) in the card's history of
+// the last two days, so that a busy card's whole history is not read for every purchase.
+// A receipt recorded seconds ago may not show yet if the history lags behind the card.
 func (t *till) already(ctx context.Context, id, receipt string) (*loyalty.Card, bool) {
-	for op, err := range t.client.Operations.All(ctx, &loyalty.OperationListOptions{CardID: id}) {
+	since := loyalty.DateOf(time.Now().AddDate(0, 0, -2))
+	for op, err := range t.client.Operations.All(ctx, &loyalty.OperationListOptions{CardID: id, StartDate: since}) {
 		if err != nil {
 			return nil, false
 		}
