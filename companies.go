@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"iter"
 	"log/slog"
-	"strings"
 )
 
 // CompaniesService manages an agency's sub-accounts (companies). To act as a company, get a
@@ -144,14 +143,7 @@ type SSOLink struct {
 }
 
 // String shows the link without its query string and fragment.
-func (l SSOLink) String() string {
-	base, _, _ := strings.Cut(l.Link, "?")
-	base, _, _ = strings.Cut(base, "#")
-	if base != l.Link {
-		return base + "?" + redacted
-	}
-	return base
-}
+func (l SSOLink) String() string { return withoutQuery(l.Link) }
 
 // Format keeps the token out of every fmt verb, %#v and %+v included.
 func (l SSOLink) Format(f fmt.State, _ rune) { fmt.Fprint(f, l.String()) }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"strings"
 )
 
 // Secret is a credential the API hands out or takes, such as a company's API key or a new
@@ -56,3 +57,14 @@ func (s *Secret) UnmarshalJSON(data []byte) error {
 
 // redacted is what every secret shows instead of its value.
 const redacted = "[redacted]"
+
+// withoutQuery masks what follows a URL's path (a query or fragment carrying a token), for
+// printing and logging links that are bearer credentials.
+func withoutQuery(link string) string {
+	base, _, _ := strings.Cut(link, "?")
+	base, _, _ = strings.Cut(base, "#")
+	if base != link {
+		return base + "?" + redacted
+	}
+	return base
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -84,6 +85,17 @@ type WebhookSubscribeRequest struct {
 	URL    string      `json:"url"`
 	Events []EventName `json:"events"`
 }
+
+// String shows the request with its URL's query masked: it carries the receiver's token.
+func (r WebhookSubscribeRequest) String() string {
+	return fmt.Sprintf("{URL:%s Events:%v}", withoutQuery(r.URL), r.Events)
+}
+
+// Format keeps the token out of every fmt verb, %#v and %+v included.
+func (r WebhookSubscribeRequest) Format(f fmt.State, _ rune) { fmt.Fprint(f, r.String()) }
+
+// LogValue keeps the token out of slog records.
+func (r WebhookSubscribeRequest) LogValue() slog.Value { return slog.StringValue(r.String()) }
 
 // WebhookSubscription is a subscription the platform made.
 type WebhookSubscription struct {

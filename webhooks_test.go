@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -164,4 +165,15 @@ func TestWebhookHandler(t *testing.T) {
 	require.Len(t, got, 2, "only accepted deliveries reach the code")
 	assert.True(t, strings.HasPrefix(got[0], "CardIssuedEvent/1767225600/1-2-3/"))
 	assert.True(t, strings.HasPrefix(got[1], "SomethingNewEvent/1767225540/1-2-3/"))
+}
+
+func TestSubscribeRequestDoesNotPrintItsToken(t *testing.T) {
+	t.Parallel()
+	req := WebhookSubscribeRequest{URL: "https://crm.example/hooks?token=s3cret", Events: []EventName{EventCardIssued}}
+	var logs strings.Builder
+	slog.New(slog.NewTextHandler(&logs, nil)).Info("subscribing", "req", req, "ptr", &req)
+	for _, s := range []string{fmt.Sprint(req), fmt.Sprintf("%+v %#v %v", req, req, &req), logs.String()} {
+		assert.NotContains(t, s, "s3cret")
+		assert.Contains(t, s, "https://crm.example/hooks?[redacted]")
+	}
 }
