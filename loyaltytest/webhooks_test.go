@@ -40,13 +40,20 @@ func (r *receiver) names() []loyalty.EventName {
 	return out
 }
 
+// newReceiver starts a webhook endpoint that accepts deliveries carrying token=s3cret.
+func newReceiver(t *testing.T) (*receiver, *httptest.Server) {
+	t.Helper()
+	rcv := &receiver{seen: map[string]bool{}}
+	hook := httptest.NewServer(&loyalty.WebhookHandler{Handle: rcv.handle, Verify: loyalty.VerifyToken("token", "s3cret")})
+	t.Cleanup(hook.Close)
+	return rcv, hook
+}
+
 func TestWebhooksEndToEnd(t *testing.T) {
 	t.Parallel()
 	srv, c := start(t)
 	ctx := context.Background()
-	rcv := &receiver{seen: map[string]bool{}}
-	hook := httptest.NewServer(&loyalty.WebhookHandler{Handle: rcv.handle, Verify: loyalty.VerifyToken("token", "s3cret")})
-	t.Cleanup(hook.Close)
+	rcv, hook := newReceiver(t)
 
 	sub, _, err := c.Webhooks.Subscribe(ctx, &loyalty.WebhookSubscribeRequest{URL: hook.URL + "?token=s3cret",
 		Events: []loyalty.EventName{loyalty.EventCardIssued, loyalty.EventCardBalanceUpdated, loyalty.EventCardRemoved,
@@ -109,9 +116,7 @@ func TestWebhookDeliveriesThatFail(t *testing.T) {
 	t.Parallel()
 	srv, c := start(t)
 	ctx := context.Background()
-	rcv := &receiver{seen: map[string]bool{}}
-	hook := httptest.NewServer(&loyalty.WebhookHandler{Handle: rcv.handle, Verify: loyalty.VerifyToken("token", "s3cret")})
-	t.Cleanup(hook.Close)
+	rcv, hook := newReceiver(t)
 
 	// A subscription with the token, whose first delivery the fault drops.
 	_, _, err := c.Webhooks.Subscribe(ctx, &loyalty.WebhookSubscribeRequest{URL: hook.URL + "?token=s3cret", Events: []loyalty.EventName{loyalty.EventCardIssued}})
