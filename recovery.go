@@ -166,7 +166,8 @@ func (s *OperationsService) FindReference(ctx context.Context, q ReferenceQuery)
 		return nil, resp, err
 	}
 
-	opts := &OperationListOptions{CardID: q.CardID, StartDate: DateOf(q.Since.AddDate(0, 0, -1)), EndDate: DateOf(time.Now().AddDate(0, 0, 1))}
+	opts := &OperationListOptions{CardID: q.CardID, StartDate: DateOf(q.Since.AddDate(0, 0, -1)), EndDate: DateOf(time.Now().AddDate(0, 0, 1)),
+		ListOptions: ListOptions{ItemsPerPage: MaxItemsPerPage}} // few requests: the API's pages go to 1,000
 	for op, err := range s.All(ctx, opts) {
 		if err != nil {
 			return &Finding{Reason: "the history could not be read: " + err.Error()}, resp, nil
