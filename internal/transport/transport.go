@@ -229,15 +229,6 @@ func (t *Transport) Do(ctx context.Context, r *Request) (Result, error) {
 	return res, nil
 }
 
-// RateWait waits for the rate limiter of credential, as a request would. Callers who send
-// outside the Transport use it to keep within the same limit.
-func (t *Transport) RateWait(ctx context.Context, credential string) error {
-	if t.limits == nil {
-		return nil
-	}
-	return t.limits.get(credential).Wait(ctx)
-}
-
 // CloseIdleConnections closes the pool's idle connections. Requests in flight are not
 // affected; later ones open new connections.
 func (t *Transport) CloseIdleConnections() {
