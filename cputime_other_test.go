@@ -1,0 +1,8 @@
+//go:build !unix
+
+package loyalty
+
+import "time"
+
+// cpuTime is not measured here: cpu-ns/op reads 0 where getrusage does not exist.
+func cpuTime() time.Duration { return 0 }
