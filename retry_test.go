@@ -249,7 +249,7 @@ func TestFailedRequestKeepsThePool(t *testing.T) {
 	_, _, err := c.Cards.Get(ctx, "1")
 	require.NoError(t, err)
 	fail.Store(true)
-	_, _, err = c.Cards.Get(ctx, "1") // retryablehttp gives up here and would close idle conns
+	_, _, err = c.Cards.Get(ctx, "1") // the call gives up here; the pool must outlive it
 	require.ErrorIs(t, err, ErrServerError)
 	fail.Store(false)
 	_, _, err = c.Cards.Get(ctx, "1")

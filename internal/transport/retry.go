@@ -14,9 +14,6 @@ import (
 	"strings"
 	"syscall"
 	"time"
-
-	"github.com/hashicorp/go-retryablehttp"
-	"golang.org/x/time/rate"
 )
 
 // Class says how safe a request is to repeat.
@@ -49,77 +46,26 @@ func (c Class) Resolve(method string) Class {
 	return Unsafe
 }
 
-// callState is the request's context: the context is the only thing retryablehttp hands to
-// every hook, so the policy knows which request it judges and the caller learns the attempts
-// made. Being the context itself, it costs one allocation rather than a value and a wrapper.
-type callState struct {
-	context.Context
-	class    Class
-	limiter  *rate.Limiter
-	attempts int
-	// mayHaveActed is true while the latest attempt is in flight or ended ambiguously, and
-	// false once the policy has judged it refused or never sent (and so worth retrying).
-	// A call that stops during the wait before a retry has then sent nothing ambiguous.
-	mayHaveActed bool
-	// earlierMayHaveActed is set when an attempt that may have reached the server is retried.
-	earlierMayHaveActed bool
-}
-
-type callStateKey struct{}
-
-// Value finds the state from any context derived from it (net/http adds its own layers).
-func (s *callState) Value(key any) any {
-	if key == (callStateKey{}) {
-		return s
-	}
-	return s.Context.Value(key)
-}
-
-func stateOf(ctx context.Context) *callState {
-	if st, ok := ctx.Value(callStateKey{}).(*callState); ok {
-		return st
-	}
-	return &callState{class: Unsafe} // unknown request: assume the worst
-}
-
-// countAttempt is retryablehttp's RequestLogHook, called before each attempt.
-func countAttempt(_ retryablehttp.Logger, req *http.Request, retry int) {
-	st := stateOf(req.Context())
-	st.attempts, st.mayHaveActed = retry+1, true
-}
-
 type policy struct {
 	maxRetryAfter time.Duration
 	scale         float64
 	logger        *slog.Logger
 }
 
-// checkRetry is retryablehttp's CheckRetry: the rules of decide, plus the call's bookkeeping.
-func (p *policy) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
-	if ctx.Err() != nil {
-		return false, ctx.Err()
+// logRetry records one retry: the request's method and path (never its query, which may
+// carry personal data) and what went wrong.
+func (p *policy) logRetry(ctx context.Context, req *http.Request, attempt int, resp *http.Response, err error) {
+	if req == nil || !p.logger.Enabled(ctx, slog.LevelInfo) {
+		return
 	}
-	st := stateOf(ctx)
-	retry := p.decide(st.class, resp, err)
-	if retry {
-		if ambiguous(resp, err) {
-			st.earlierMayHaveActed = true
-		}
-		if st.class == Unsafe {
-			st.mayHaveActed = false // unsafe requests are only retried when they were not applied
-		}
+	attrs := []slog.Attr{slog.Int("attempt", attempt)}
+	if resp != nil {
+		attrs = append(attrs, slog.String("method", req.Method),
+			slog.String("path", req.URL.Path), slog.Int("status", resp.StatusCode))
+	} else {
+		attrs = append(attrs, slog.String("error", withoutURL(err).Error()))
 	}
-	if retry && p.logger.Enabled(ctx, slog.LevelInfo) {
-		attrs := []slog.Attr{slog.Int("attempt", st.attempts)}
-		if resp != nil {
-			attrs = append(attrs, slog.String("method", resp.Request.Method),
-				slog.String("path", resp.Request.URL.Path), slog.Int("status", resp.StatusCode))
-		} else {
-			attrs = append(attrs, slog.String("error", withoutURL(err).Error()))
-		}
-		p.logger.LogAttrs(ctx, slog.LevelInfo, "loyalty retry", attrs...)
-	}
-	return retry, nil
+	p.logger.LogAttrs(ctx, slog.LevelInfo, "loyalty retry", attrs...)
 }
 
 // decide is the retry table of the README, one rule per case.
@@ -161,7 +107,7 @@ func (p *policy) waitAllowed(resp *http.Response) bool {
 	return !ok || d <= p.maxRetryAfter
 }
 
-// backoff is retryablehttp's Backoff: Retry-After when the server gave one, otherwise an
+// backoff is the wait before the next attempt: Retry-After when the server gave one, otherwise an
 // exponential step from minWait with jitter above it, never below minWait nor above maxWait.
 func (p *policy) backoff(minWait, maxWait time.Duration, attempt int, resp *http.Response) time.Duration {
 	if resp != nil {
@@ -228,12 +174,13 @@ func notSent(err error) bool {
 		dnsErr    *net.DNSError
 		opErr     *net.OpError
 		waitErr   *rateWaitError
+		buildErr  *buildError
 		recErr    tls.RecordHeaderError
 		verifyErr *tls.CertificateVerificationError
 		alertErr  tls.AlertError
 	)
 	switch {
-	case errors.As(err, &dnsErr), errors.As(err, &waitErr), errors.As(err, &recErr),
+	case errors.As(err, &dnsErr), errors.As(err, &waitErr), errors.As(err, &buildErr), errors.As(err, &recErr),
 		errors.As(err, &verifyErr), errors.As(err, &alertErr), certificateError(err):
 		return true
 	case errors.As(err, &opErr) && (opErr.Op == "dial" || opErr.Op == "remote error"):
@@ -248,8 +195,11 @@ func notSent(err error) bool {
 // permanent reports a failure that no retry can mend: a cancelled call, a certificate that
 // does not verify, a URL net/http cannot send, a limiter that cannot serve the call in time.
 func permanent(err error) bool {
-	var waitErr *rateWaitError
-	return errors.Is(err, context.Canceled) || errors.As(err, &waitErr) || certificateError(err) || unusableRequest(err) ||
+	var (
+		waitErr  *rateWaitError
+		buildErr *buildError
+	)
+	return errors.Is(err, context.Canceled) || errors.As(err, &waitErr) || errors.As(err, &buildErr) || certificateError(err) || unusableRequest(err) ||
 		strings.Contains(err.Error(), "server response headers exceeded") // an answer net/http will not read, sent or not
 }
 
@@ -266,7 +216,7 @@ func certificateError(err error) bool {
 }
 
 // unusableRequest recognises what net/http refuses before sending. It reports these only as
-// text, the way retryablehttp's own policy reads them.
+// text.
 func unusableRequest(err error) bool {
 	s := err.Error()
 	return strings.Contains(s, "unsupported protocol scheme") || strings.Contains(s, "invalid header") ||

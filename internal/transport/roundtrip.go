@@ -1,50 +1,112 @@
 package transport
 
 import (
+	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"time"
-)
 
-// roundTripper is what every attempt goes through on its way to the caller's (or our)
-// transport: it waits for the rate limiter, then bounds the attempt with a deadline.
-//
-// It deliberately has no CloseIdleConnections: retryablehttp calls that after every failed
-// request, which on a shared client would empty the pool under all the requests in flight.
-type roundTripper struct {
-	next    http.RoundTripper
-	timeout time.Duration
-}
+	"golang.org/x/time/rate"
+)
 
 // errAttemptTimeout is the cause of an attempt's deadline, to tell it from the caller's.
 var errAttemptTimeout = errors.New("attempt timed out")
 
-// RoundTrip waits its turn at the rate limiter, then sends one attempt under its deadline.
-func (t *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
-	if l := stateOf(req.Context()).limiter; l != nil {
-		if err := l.Wait(req.Context()); err != nil {
+// attempt sends r once. It waits its turn at the rate limiter, then sends under the
+// per-attempt deadline, which stays on the answer's body until it is closed. *first is the
+// first attempt's request, which later attempts copy rather than build again.
+func (t *Transport) attempt(ctx context.Context, r *Request, first **http.Request, limiter *rate.Limiter) (*http.Response, error) {
+	if limiter != nil {
+		if err := limiter.Wait(ctx); err != nil {
 			return nil, &rateWaitError{err}
 		}
 	}
-	if t.timeout <= 0 {
-		return t.next.RoundTrip(req)
+	actx, cancel := ctx, context.CancelFunc(nil)
+	if t.timeout > 0 {
+		actx, cancel = context.WithTimeoutCause(ctx, t.timeout, errAttemptTimeout)
 	}
-	ctx, cancel := context.WithTimeoutCause(req.Context(), t.timeout, errAttemptTimeout)
-	resp, err := t.next.RoundTrip(req.WithContext(ctx))
+	req, err := t.request(actx, r, first)
 	if err != nil {
-		cancel()
-		return nil, t.explain(ctx, err)
+		if cancel != nil {
+			cancel()
+		}
+		return nil, err
 	}
-	resp.Body = &deadlineBody{ReadCloser: resp.Body, ctx: ctx, cancel: cancel, rt: t}
+	resp, err := t.send(req)
+	if err != nil {
+		if cancel != nil {
+			cancel()
+		}
+		return nil, t.explain(actx, err)
+	}
+	if cancel != nil {
+		resp.Body = &deadlineBody{ReadCloser: resp.Body, ctx: actx, cancel: cancel, t: t}
+	}
+	return resp, nil
+}
+
+// request builds the attempt's request: the first from r, later ones as copies of the first
+// with a body of their own (the transport may still be reading the old one).
+func (t *Transport) request(ctx context.Context, r *Request, first **http.Request) (*http.Request, error) {
+	if *first != nil {
+		req := (*first).Clone(ctx)
+		if req.GetBody != nil {
+			req.Body, _ = req.GetBody() // a bytes.Reader's GetBody cannot fail
+		}
+		return req, nil
+	}
+	var body io.Reader
+	if r.Body != nil {
+		body = bytes.NewReader(r.Body)
+	}
+	req, err := http.NewRequestWithContext(ctx, r.Method, r.URL, body)
+	if err != nil {
+		return nil, &buildError{err}
+	}
+	if r.AuthHeader != "" {
+		req.Header.Set(r.AuthHeader, r.AuthValue)
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", r.UserAgent)
+	if r.Body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	*first = req
+	return req, nil
+}
+
+// send hands one request to the round tripper, holding it to the contract http.Client would:
+// a response has a body, or an error explains why there is none.
+func (t *Transport) send(req *http.Request) (*http.Response, error) {
+	if t.client != nil {
+		return t.client.Do(req)
+	}
+	resp, err := t.rt.RoundTrip(req)
+	switch {
+	case err != nil:
+		if resp != nil && resp.Body != nil {
+			_ = resp.Body.Close()
+		}
+		var rh tls.RecordHeaderError
+		if errors.As(err, &rh) && string(rh.RecordHeader[:]) == "HTTP/" {
+			err = http.ErrSchemeMismatch
+		}
+		return nil, err
+	case resp == nil:
+		return nil, fmt.Errorf("transport %T returned neither a response nor an error", t.rt)
+	case resp.Body == nil:
+		resp.Body = http.NoBody
+	}
 	return resp, nil
 }
 
 // explain names the attempt's own timeout, where net/http would only say "context deadline
 // exceeded" and leave the reader to guess whose deadline it was.
-func (t *roundTripper) explain(ctx context.Context, err error) error {
+func (t *Transport) explain(ctx context.Context, err error) error {
 	if err != nil && context.Cause(ctx) == errAttemptTimeout {
 		return &AttemptTimeoutError{Limit: t.timeout, Err: err}
 	}
@@ -57,14 +119,14 @@ type deadlineBody struct {
 	io.ReadCloser
 	ctx    context.Context
 	cancel context.CancelFunc
-	rt     *roundTripper
+	t      *Transport
 }
 
 // Read reads the body, naming the attempt's timeout when it is what stopped it.
 func (b *deadlineBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	if err != nil && err != io.EOF {
-		err = b.rt.explain(b.ctx, err)
+		err = b.t.explain(b.ctx, err)
 	}
 	return n, err
 }
@@ -99,6 +161,13 @@ func (e *AttemptTimeoutError) Timeout() bool { return true }
 
 // Temporary reports true: another attempt may succeed.
 func (e *AttemptTimeoutError) Temporary() bool { return true }
+
+// buildError is a request net/http would not even build (a malformed URL, say): it was never
+// sent, and no retry can mend it.
+type buildError struct{ err error }
+
+func (e *buildError) Error() string { return e.err.Error() }
+func (e *buildError) Unwrap() error { return e.err }
 
 // rateWaitError is a request that gave up waiting for the rate limiter: it was never sent.
 type rateWaitError struct{ err error }

@@ -14,7 +14,7 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/hashicorp/go-retryablehttp"
+	"golang.org/x/time/rate"
 )
 
 // DefaultIdleConnsPerHost fits bulk work: net/http's default of 2 would make a client running
@@ -49,63 +49,58 @@ type Config struct {
 // Transport sends requests. It is safe for concurrent use; every client derived from one
 // loyalty client shares one Transport, so they share its pool and its rate limiters.
 type Transport struct {
-	rc      *retryablehttp.Client
-	maxBody int64
-	limits  *limiters
+	// rt sends one attempt. client is set only when the caller's client has a cookie jar,
+	// which only http.Client knows how to apply.
+	rt     http.RoundTripper
+	client *http.Client
+
+	timeout          time.Duration
+	retryMax         int
+	waitMin, waitMax time.Duration
+	policy           policy
+	maxBody          int64
+	limits           *limiters
 }
 
 // New builds a Transport from cfg.
 func New(cfg Config) *Transport {
-	var hc http.Client
-	if cfg.HTTPClient != nil {
-		hc = *cfg.HTTPClient // a copy: the caller's client is not ours to change
-	}
-	rt := hc.Transport
-	if rt == nil {
-		if cfg.HTTPClient != nil {
-			rt = http.DefaultTransport
-		} else {
-			rt = newPool()
-		}
-	}
-	timeout := cfg.Timeout
-	if timeout == 0 {
-		timeout = hc.Timeout
-	}
-	// The attempt's deadline travels in its context (see roundTripper), so net/http needs no
-	// timer of its own for it.
-	hc.Timeout = 0
-	hc.Transport = &roundTripper{next: rt, timeout: timeout}
-	// Never follow a redirect: net/http would send X-API-Key on to whatever host the Location
-	// names, in clear if it says http://, and turn a POST into a GET that reads as success.
-	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-
-	logger := cfg.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	scale := cfg.RetryAfterScale
-	if scale <= 0 {
-		scale = 1
-	}
-	p := &policy{maxRetryAfter: cfg.MaxRetryAfter, scale: scale, logger: logger}
-	maxBody := cfg.MaxBody
-	if maxBody <= 0 {
-		maxBody = DefaultMaxBody
-	}
 	t := &Transport{
-		rc: &retryablehttp.Client{
-			HTTPClient:     &hc,
-			Logger:         nil, // it would print URLs to stderr; retries are logged through slog
-			RetryWaitMin:   cfg.WaitMin,
-			RetryWaitMax:   cfg.WaitMax,
-			RetryMax:       cfg.RetryMax,
-			CheckRetry:     p.checkRetry,
-			Backoff:        p.backoff,
-			ErrorHandler:   retryablehttp.PassthroughErrorHandler,
-			RequestLogHook: countAttempt,
-		},
-		maxBody: maxBody,
+		timeout:  cfg.Timeout,
+		retryMax: max(cfg.RetryMax, 0),
+		waitMin:  cfg.WaitMin,
+		waitMax:  cfg.WaitMax,
+		maxBody:  cfg.MaxBody,
+		policy:   policy{maxRetryAfter: cfg.MaxRetryAfter, scale: cfg.RetryAfterScale, logger: cfg.Logger},
+	}
+	if hc := cfg.HTTPClient; hc != nil {
+		t.rt = hc.Transport
+		if t.rt == nil {
+			t.rt = http.DefaultTransport
+		}
+		if t.timeout == 0 {
+			t.timeout = hc.Timeout
+		}
+		if hc.Jar != nil {
+			// Never follow a redirect: net/http would send X-API-Key on to whatever host the
+			// Location names, in clear if it says http://, and turn a POST into a GET that
+			// reads as success. The attempt's deadline is ours, so no Timeout either.
+			t.client = &http.Client{
+				Transport:     t.rt,
+				Jar:           hc.Jar,
+				CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+			}
+		}
+	} else {
+		t.rt = newPool()
+	}
+	if t.policy.scale <= 0 {
+		t.policy.scale = 1
+	}
+	if t.policy.logger == nil {
+		t.policy.logger = slog.New(slog.DiscardHandler)
+	}
+	if t.maxBody <= 0 {
+		t.maxBody = DefaultMaxBody
 	}
 	if cfg.RateLimit > 0 {
 		t.limits = newLimiters(cfg.RateLimit, cfg.RateBurst)
@@ -182,37 +177,50 @@ func (e *Error) Unwrap() error { return e.Err }
 // drained and closed before Do returns. A Result with a Response may come with an *Error
 // when the body was lost after the status arrived.
 func (t *Transport) Do(ctx context.Context, r *Request) (Result, error) {
-	st := &callState{Context: ctx, class: r.Class}
+	var limiter *rate.Limiter
 	if t.limits != nil {
-		st.limiter = t.limits.get(r.AuthValue)
+		limiter = t.limits.get(r.AuthValue)
 	}
-	var body any
-	if r.Body != nil {
-		body = r.Body
-	}
-	req, err := retryablehttp.NewRequestWithContext(st, r.Method, r.URL, body)
-	if err != nil {
-		return Result{}, &Error{Err: withoutURL(err)}
-	}
-	if r.AuthHeader != "" {
-		req.Header.Set(r.AuthHeader, r.AuthValue)
-	}
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", r.UserAgent)
-	if r.Body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-
-	resp, err := t.rc.Do(req)
-	if err != nil {
+	class := r.Class.Resolve(r.Method)
+	// earlier is set once an attempt that may have reached the server is sent again.
+	earlier := false
+	var first *http.Request
+	for attempt := 1; ; attempt++ {
+		resp, err := t.attempt(ctx, r, &first, limiter)
+		if ctx.Err() != nil {
+			// The caller has given up: whatever arrived is not read, nor anything retried.
+			acted := err == nil || !notSent(err)
+			if resp != nil {
+				acted = mayHaveActed(resp.StatusCode)
+				drainAndClose(resp.Body)
+			}
+			return Result{}, &Error{Err: ctx.Err(), Attempts: attempt, MayHaveActed: acted || earlier}
+		}
+		if attempt > t.retryMax || !t.policy.decide(class, resp, err) {
+			if err != nil {
+				return Result{}, &Error{Err: withoutURL(err), Attempts: attempt, MayHaveActed: !notSent(err) || earlier}
+			}
+			return t.read(resp, attempt, earlier)
+		}
+		if ambiguous(resp, err) {
+			earlier = true
+		}
+		t.policy.logRetry(ctx, first, attempt, resp, err)
+		wait := t.policy.backoff(t.waitMin, t.waitMax, attempt-1, resp)
 		if resp != nil {
-			// retryablehttp hands back the last answer with the error (a context that
-			// ended after the headers arrived): it is ours to close.
 			drainAndClose(resp.Body)
 		}
-		return Result{}, &Error{Err: withoutURL(err), Attempts: st.attempts, MayHaveActed: st.mayHaveActed && !notSent(err)}
+		if err := sleep(ctx, wait); err != nil {
+			// Unsafe requests are only retried when they were not applied, so only an
+			// earlier ambiguous attempt (of a request safe to repeat) may have acted.
+			return Result{}, &Error{Err: err, Attempts: attempt, MayHaveActed: earlier}
+		}
 	}
-	res := Result{Response: resp, Attempts: st.attempts, EarlierMayHaveActed: st.earlierMayHaveActed}
+}
+
+// read reads the body of the answer Do settled on.
+func (t *Transport) read(resp *http.Response, attempts int, earlier bool) (Result, error) {
+	res := Result{Response: resp, Attempts: attempts, EarlierMayHaveActed: earlier}
 	buf, err := readBody(resp, t.maxBody)
 	if err != nil {
 		drainAndClose(resp.Body)
@@ -221,18 +229,34 @@ func (t *Transport) Do(ctx context.Context, r *Request) (Result, error) {
 	}
 	resp.Body = http.NoBody
 	if err != nil {
-		// A refusal (4xx) was not applied; any other answer may have been.
-		acted := resp.StatusCode < 400 || resp.StatusCode >= 500
-		return res, &Error{Err: err, Attempts: st.attempts, MayHaveActed: acted, StatusCode: resp.StatusCode}
+		return res, &Error{Err: err, Attempts: attempts, MayHaveActed: mayHaveActed(resp.StatusCode) || earlier, StatusCode: resp.StatusCode}
 	}
 	res.buf, res.Body = buf, buf.Bytes()
 	return res, nil
 }
 
+// mayHaveActed reads a status: a refusal (4xx) was not applied, any other answer may have been.
+func mayHaveActed(status int) bool { return status < 400 || status >= 500 }
+
+// sleep waits d, or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer.C:
+		return nil
+	}
+}
+
 // CloseIdleConnections closes the pool's idle connections. Requests in flight are not
 // affected; later ones open new connections.
 func (t *Transport) CloseIdleConnections() {
-	if c, ok := t.rc.HTTPClient.Transport.(*roundTripper).next.(interface{ CloseIdleConnections() }); ok {
+	if c, ok := t.rt.(interface{ CloseIdleConnections() }); ok {
 		c.CloseIdleConnections()
 	}
 }
