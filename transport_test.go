@@ -316,6 +316,7 @@ func TestPlainHTTPServerBehindHTTPSIsNotUnknown(t *testing.T) {
 	_, _, err = c.Cards.AddStamps(context.Background(), "1", 1, &ActionOptions{CardType: CardTypeStamp})
 	require.Error(t, err)
 	assert.False(t, IsOutcomeUnknown(err), "%v", err)
+	assert.ErrorIs(t, err, http.ErrSchemeMismatch, "the error says what is wrong, not that a handshake looked odd")
 	assert.Equal(t, int64(1), conns.Load(), "not retried")
 }
 
