@@ -373,7 +373,7 @@ func (c *Client) do(ctx context.Context, r *call) (*Response, error) {
 	case c.apiKey == "":
 		return nil, invalid("apiKey", "this client has only an app token; it can call the marketplace only")
 	default:
-		req.AuthHeader, req.AuthValue = "X-API-Key", c.apiKey
+		req.AuthHeader, req.AuthValue = "X-Api-Key", c.apiKey // X-API-Key, written as net/http keeps it
 	}
 	if r.sub != "" {
 		req.URL = c.base + r.prefix() + r.path + r.id + "/" + r.sub

@@ -13,6 +13,10 @@ import (
 	"golang.org/x/time/rate"
 )
 
+// jsonType is the value of Accept and Content-Type, shared by every request: net/http only
+// reads it, and a RoundTripper that adds to it appends to a full slice, which copies.
+var jsonType = []string{"application/json"}
+
 // errAttemptTimeout is the cause of an attempt's deadline, to tell it from the caller's.
 var errAttemptTimeout = errors.New("attempt timed out")
 
@@ -67,13 +71,16 @@ func (t *Transport) request(ctx context.Context, r *Request, first **http.Reques
 	if err != nil {
 		return nil, &buildError{err}
 	}
+	// Keys in canonical form are stored directly rather than through Header.Set, which
+	// would check (and for X-API-Key rewrite) each key on every request.
+	h := req.Header
 	if r.AuthHeader != "" {
-		req.Header.Set(r.AuthHeader, r.AuthValue)
+		h[http.CanonicalHeaderKey(r.AuthHeader)] = []string{r.AuthValue}
 	}
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", r.UserAgent)
+	h["Accept"] = jsonType
+	h["User-Agent"] = []string{r.UserAgent}
 	if r.Body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		h["Content-Type"] = jsonType
 	}
 	*first = req
 	return req, nil

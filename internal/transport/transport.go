@@ -23,8 +23,8 @@ const DefaultIdleConnsPerHost = 256
 
 // Config is everything a Transport needs; the loyalty package fills it from its options.
 type Config struct {
-	// HTTPClient is the caller's client, or nil for a pooled transport of our own. It is
-	// copied, never modified.
+	// HTTPClient is the caller's client, or nil for a pooled transport of our own. Its
+	// Transport, Timeout and Jar are used; its CheckRedirect is not, and it is never modified.
 	HTTPClient *http.Client
 	// Timeout bounds each attempt, answer body included. 0 keeps HTTPClient's own Timeout.
 	Timeout time.Duration
@@ -128,7 +128,8 @@ type Request struct {
 	// Body is the JSON body, or nil.
 	Body  []byte
 	Class Class
-	// AuthHeader and AuthValue authenticate the request (X-API-Key and the key, say).
+	// AuthHeader and AuthValue authenticate the request (X-Api-Key and the key, say).
+	// AuthHeader in canonical form costs nothing to store.
 	// AuthValue also selects the rate limiter: one per credential.
 	AuthHeader, AuthValue string
 	UserAgent             string
