@@ -215,6 +215,52 @@ func TestLogsSayWhatHappenedWithoutSecrets(t *testing.T) {
 	assert.NotContains(t, strings.ToLower(out), "x-api-key")
 }
 
+func TestLoggedDurationIsTheCalls(t *testing.T) {
+	t.Parallel()
+	for _, level := range []slog.Level{slog.LevelDebug, slog.LevelWarn} {
+		var got []time.Duration
+		logger := slog.New(recordHandler{level: level, record: func(r slog.Record) {
+			r.Attrs(func(a slog.Attr) bool {
+				if a.Key == "duration" {
+					got = append(got, a.Value.Duration())
+				}
+				return true
+			})
+		}})
+		c, ts := setup(t, WithLogger(logger), WithRetryMax(0))
+		ts.handle("GET /api/v2/cards/{id}", func(w http.ResponseWriter, r *http.Request) {
+			time.Sleep(20 * time.Millisecond)
+			if r.PathValue("id") == "bad" {
+				w.WriteHeader(http.StatusInternalServerError)
+				return
+			}
+			_, _ = w.Write(fixtureBytes(t, "card.json"))
+		})
+		_, _, _ = c.Cards.Get(context.Background(), "42")
+		_, _, _ = c.Cards.Get(context.Background(), "bad")
+		want := map[slog.Level]int{slog.LevelDebug: 2, slog.LevelWarn: 1}[level]
+		require.Len(t, got, want, "one record per call at or above %v", level)
+		for _, d := range got {
+			assert.GreaterOrEqual(t, d, 20*time.Millisecond, level)
+			assert.Less(t, d, time.Minute, "the call's own duration, not time since year 1 (%v)", level)
+		}
+	}
+}
+
+// recordHandler hands every record at or above level to record.
+type recordHandler struct {
+	level  slog.Level
+	record func(slog.Record)
+}
+
+func (h recordHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= h.level }
+func (h recordHandler) Handle(_ context.Context, r slog.Record) error {
+	h.record(r)
+	return nil
+}
+func (h recordHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h recordHandler) WithGroup(string) slog.Handler      { return h }
+
 func TestEmptySuccessBodyIsFine(t *testing.T) {
 	t.Parallel()
 	c, ts := setup(t)
