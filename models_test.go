@@ -84,3 +84,22 @@ func TestModelsNameEveryDocumentedField(t *testing.T) {
 		}
 	}
 }
+
+func TestHasDataFindsTheEnvelopesDataKey(t *testing.T) {
+	t.Parallel()
+	for body, want := range map[string]bool{
+		`{"code":200,"data":{"id":"1"}}`:                    true,
+		`{"code":200,"data" : []}`:                          true,
+		`{"code":200,"data":null}`:                          false,
+		`{"code":200,"data" :  null}`:                       false,
+		`{"code":200}`:                                      false,
+		`{"code":200,"metadata":{"x":1}}`:                   false, // data" inside another key
+		`{"code":200,"metadata":1,"data":{"id":"1"}}`:       true,
+		`{"message":"data","code":200}`:                     true, // "data" as a value: assume the best, as before
+		`data"`:                                             false,
+		`"data"`:                                            true,
+		`{"code":200,"responseId":"x","meta":{},"data":{}}`: true,
+	} {
+		assert.Equal(t, want, hasData([]byte(body)), body)
+	}
+}
