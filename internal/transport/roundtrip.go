@@ -30,7 +30,7 @@ func (t *Transport) attempt(ctx context.Context, r *Request, first **http.Reques
 		}
 	}
 	actx, cancel := ctx, context.CancelFunc(nil)
-	if t.timeout > 0 {
+	if t.timeout > 0 && !endsWithin(ctx, t.timeout) {
 		actx, cancel = context.WithTimeoutCause(ctx, t.timeout, errAttemptTimeout)
 	}
 	req, err := t.request(actx, r, first)
@@ -51,6 +51,13 @@ func (t *Transport) attempt(ctx context.Context, r *Request, first **http.Reques
 		resp.Body = &deadlineBody{ReadCloser: resp.Body, ctx: actx, cancel: cancel, t: t}
 	}
 	return resp, nil
+}
+
+// endsWithin reports a context that ends within d anyway: the attempt then needs no deadline
+// (and no timer) of its own, as net/http reasons about Client.Timeout.
+func endsWithin(ctx context.Context, d time.Duration) bool {
+	deadline, ok := ctx.Deadline()
+	return ok && time.Until(deadline) <= d
 }
 
 // request builds the attempt's request: the first from r, later ones as copies of the first

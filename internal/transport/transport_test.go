@@ -176,3 +176,25 @@ func TestJarDoesNotBringRedirectsBack(t *testing.T) {
 	assert.Equal(t, http.StatusFound, res.Response.StatusCode)
 	assert.True(t, strings.HasSuffix(res.Response.Header.Get("Location"), "/elsewhere"))
 }
+
+func TestAttemptAddsNoDeadlineUnderAnEarlierOne(t *testing.T) {
+	// Not parallel: it counts allocations.
+	answer := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		return &http.Response{StatusCode: 200, Header: http.Header{}, Body: http.NoBody, Request: r}, nil
+	})
+	allocs := func(timeout, callerDeadline time.Duration) float64 {
+		tr := New(Config{HTTPClient: &http.Client{Transport: answer}, Timeout: timeout})
+		ctx, cancel := context.WithTimeout(context.Background(), callerDeadline)
+		defer cancel()
+		return testing.AllocsPerRun(50, func() {
+			res, err := tr.Do(ctx, &Request{Method: "GET", URL: "http://h/x", Class: Idempotent})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Release()
+		})
+	}
+	none := allocs(0, 10*time.Second)
+	assert.Equal(t, none, allocs(time.Minute, 10*time.Second), "the caller's deadline comes first: no context of the attempt's own")
+	assert.Greater(t, allocs(time.Minute, time.Hour), none, "the attempt's deadline comes first: it has its own")
+}
