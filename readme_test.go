@@ -76,3 +76,30 @@ func TestReadmeListsEveryExample(t *testing.T) {
 	}
 	assert.ElementsMatch(t, folders, inTable, "README table and examples/ folders")
 }
+
+// TestReadmeFiguresMatchBenchmarks keeps the README's performance summary honest: each row of
+// its table is a row of BENCHMARKS.md's, and every number in the section appears there too.
+func TestReadmeFiguresMatchBenchmarks(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile("README.md")
+	require.NoError(t, err)
+	benchmarks, err := os.ReadFile("BENCHMARKS.md")
+	require.NoError(t, err)
+	_, section, ok := strings.Cut(string(readme), "\n## Benchmarks\n")
+	require.True(t, ok, "README has a Benchmarks section")
+	section, _, _ = strings.Cut(section, "\n## ")
+	section, _, _ = strings.Cut(section, "```") // the command, not a figure
+
+	rows := 0
+	for _, line := range strings.Split(section, "\n") {
+		if !strings.HasPrefix(line, "| ") || strings.HasPrefix(line, "| ---") || strings.HasPrefix(line, "| |") {
+			continue
+		}
+		rows++
+		assert.True(t, strings.Contains(string(benchmarks), "\n"+line+"\n"), "README row not in BENCHMARKS.md: %s", line)
+	}
+	assert.GreaterOrEqual(t, rows, 4, "the README summarises the per-call figures")
+	for _, n := range regexp.MustCompile(`\d[\d,.]*\d|\d`).FindAllString(section, -1) {
+		assert.True(t, strings.Contains(string(benchmarks), n), "README figure %s is not in BENCHMARKS.md", n)
+	}
+}
