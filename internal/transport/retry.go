@@ -46,6 +46,7 @@ func (c Class) Resolve(method string) Class {
 	return Unsafe
 }
 
+// policy decides which failures are worth another attempt, and how long to wait before it.
 type policy struct {
 	maxRetryAfter time.Duration
 	scale         float64
