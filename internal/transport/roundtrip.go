@@ -97,7 +97,8 @@ func (t *Transport) request(ctx context.Context, r *Request, first **http.Reques
 // a response has a body, or an error explains why there is none.
 func (t *Transport) send(req *http.Request) (*http.Response, error) {
 	if t.client != nil {
-		return t.client.Do(req)
+		resp, err := t.client.Do(req)
+		return resp, withoutURL(err) // as RoundTrip would answer, so explain sees the cause
 	}
 	resp, err := t.rt.RoundTrip(req)
 	switch {

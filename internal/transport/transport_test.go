@@ -198,3 +198,20 @@ func TestAttemptAddsNoDeadlineUnderAnEarlierOne(t *testing.T) {
 	assert.Equal(t, none, allocs(time.Minute, 10*time.Second), "the caller's deadline comes first: no context of the attempt's own")
 	assert.Greater(t, allocs(time.Minute, time.Hour), none, "the attempt's deadline comes first: it has its own")
 }
+
+func TestAttemptTimeoutReadsTheSameThroughACookieJar(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { <-release }))
+	defer srv.Close()
+	defer close(release)
+	jar, err := cookiejar.New(nil)
+	require.NoError(t, err)
+	tr := New(Config{HTTPClient: &http.Client{Jar: jar}, Timeout: 30 * time.Millisecond})
+	defer tr.CloseIdleConnections()
+	_, err = tr.Do(context.Background(), &Request{Method: "GET", URL: srv.URL + "/x?token=s3cret", Class: Idempotent})
+	var timeout *AttemptTimeoutError
+	require.ErrorAs(t, err, &timeout)
+	assert.EqualError(t, err, "no answer within the per-attempt timeout of 30ms")
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+}
