@@ -160,8 +160,10 @@ func invalid(name, problem string) error { return &ArgumentError{Name: name, Pro
 // not repeat such a request, because repeating a stamp or a points accrual could apply it
 // twice. Read the card or its operations to learn whether it was applied.
 type OutcomeUnknownError struct {
-	Method   string
-	Path     string
+	// Method and Path name the request; the path never carries the query string.
+	Method string
+	Path   string
+	// Attempts counts the requests sent, retries included.
 	Attempts int
 	// Err is the failure seen; it may be an *APIError (for a 5xx answer).
 	Err error
@@ -227,6 +229,7 @@ var stateRefusals = []struct {
 // visit already registered today, a coupon already redeemed, a balance too small. Nothing was
 // applied.
 type CardStateError struct {
+	// Action is the action refused, on the card CardID.
 	Action Action
 	CardID string
 	// Reason is the sentinel the message matched, such as ErrVisitAlreadyRegistered.
@@ -265,11 +268,14 @@ func cardStateRefusal(apiErr *APIError, a Action, id string) error {
 // never retried. To a POST or PATCH it comes inside an *OutcomeUnknownError when the status
 // (303) says the server acted.
 type RedirectError struct {
+	// StatusCode is the 3xx status the server answered.
 	StatusCode int
 	// Location is where the server pointed, without its query string.
 	Location string
-	Method   string
-	Path     string
+	// Method and Path name the request; the path never carries the query string.
+	Method string
+	Path   string
+	// Attempts counts the requests sent, retries included.
 	Attempts int
 }
 
@@ -282,13 +288,15 @@ func (e *RedirectError) Error() string {
 // timed out, the context ended, or the answer's body could not be read. For a POST or PATCH
 // whose effect is unknown the error is an *OutcomeUnknownError instead.
 type RequestError struct {
+	// Method and Path name the request; the path never carries the query string.
 	Method string
 	Path   string
 	// Attempts counts the requests sent, retries included; 0 when none left the client.
 	Attempts int
 	// StatusCode is the status of an answer whose body was then lost, or 0.
 	StatusCode int
-	Err        error
+	// Err is the failure, without the URL.
+	Err error
 }
 
 // Error names the request and the failure.

@@ -94,6 +94,7 @@ func (o Outcome) String() string {
 
 // Finding is the answer of FindReference.
 type Finding struct {
+	// Outcome is the verdict: applied, not applied, or unknown.
 	Outcome Outcome
 	// Operation is the history row that carries the reference, when Outcome is applied.
 	Operation *Operation
@@ -112,6 +113,8 @@ const DefaultHistoryLag = 10 * time.Second
 
 // ReferenceQuery asks FindReference about one attempt.
 type ReferenceQuery struct {
+	// CardID is the card the action was sent to, and Reference the one it carried
+	// (ActionOptions.Reference).
 	CardID    string
 	Reference string
 	// Since is when the attempt began, on this machine's clock.

@@ -82,7 +82,8 @@ type WebhookSubscribeRequest struct {
 	// URL receives the deliveries: absolute https (http only to a loopback host, for tests).
 	// Put a secret token in it (?token=...) and check it with VerifyToken: the platform's
 	// signature scheme is not confirmed.
-	URL    string      `json:"url"`
+	URL string `json:"url"`
+	// Events are the events to deliver: at least one, known (see EventNames) or not.
 	Events []EventName `json:"events"`
 }
 
@@ -164,6 +165,8 @@ func (s *WebhooksService) Me(ctx context.Context) (*AutomationUser, *Response, e
 // Event is one webhook delivery: {"timestamp": <unix seconds>, "event": "<Name>", "data": {…}}.
 // Deliveries come at least once and in no set order: use Key to drop the repeats.
 type Event struct {
+	// Name is the event's name, one of the EventName constants or one this package does not
+	// know yet.
 	Name EventName
 	// Timestamp is when the platform says the event happened.
 	Timestamp time.Time

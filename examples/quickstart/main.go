@@ -118,6 +118,7 @@ type countingTransport struct {
 	n    *atomic.Int64
 }
 
+// RoundTrip counts the request and sends it on.
 func (t countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	t.n.Add(1)
 	return t.next.RoundTrip(r)

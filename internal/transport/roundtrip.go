@@ -181,7 +181,10 @@ func (e *AttemptTimeoutError) Temporary() bool { return true }
 // sent, and no retry can mend it.
 type buildError struct{ err error }
 
+// Error is net/http's reason.
 func (e *buildError) Error() string { return e.err.Error() }
+
+// Unwrap gives net/http's error.
 func (e *buildError) Unwrap() error { return e.err }
 
 // rateWaitError is a request that gave up waiting for the rate limiter: it was never sent.
