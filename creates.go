@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"strings"
+
+	"github.com/loyaltycards/loyalty-go/internal/transport"
 )
 
 // The helpers below create something at most once, for scripts that may crash half-way and
@@ -101,7 +103,7 @@ func (s *CompaniesService) CreateOnce(ctx context.Context, req *CompanyCreateReq
 		return created, resp, err
 	}
 	for range once.lookups() {
-		if werr := sleep(ctx, once.settle()); werr != nil {
+		if werr := transport.Sleep(ctx, once.settle()); werr != nil {
 			return nil, resp, err
 		}
 		if found, fresp, ferr := s.byEmail(ctx, req.Email); ferr == nil && found != nil {
@@ -147,7 +149,7 @@ func (s *CardsService) FindOrIssue(ctx context.Context, req *CardCreateRequest, 
 		}
 		lastErr, lastResp = err, resp
 		for range once.lookups() {
-			if werr := sleep(ctx, once.settle()); werr != nil {
+			if werr := transport.Sleep(ctx, once.settle()); werr != nil {
 				return nil, resp, err
 			}
 			found, fresp, ferr := s.issued(ctx, req)

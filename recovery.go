@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/loyaltycards/loyalty-go/internal/transport"
 )
 
 // The API has no idempotency keys. When a card action's answer is lost, the client says
@@ -316,7 +318,7 @@ func (s *CardsService) resolve(ctx context.Context, id, ref string, start time.T
 	var finding *Finding
 	var lastErr error
 	for range once.lookups() {
-		if err := sleep(ctx, once.settle()); err != nil {
+		if err := transport.Sleep(ctx, once.settle()); err != nil {
 			return finding, err
 		}
 		var lag time.Duration
@@ -334,16 +336,4 @@ func (s *CardsService) resolve(ctx context.Context, id, ref string, start time.T
 		}
 	}
 	return finding, lastErr
-}
-
-// sleep waits d, or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -211,7 +211,7 @@ func (t *Transport) Do(ctx context.Context, r *Request) (Result, error) {
 		if resp != nil {
 			drainAndClose(resp.Body)
 		}
-		if err := sleep(ctx, wait); err != nil {
+		if err := Sleep(ctx, wait); err != nil {
 			// Unsafe requests are only retried when they were not applied, so only an
 			// earlier ambiguous attempt (of a request safe to repeat) may have acted.
 			return Result{}, &Error{Err: err, Attempts: attempt, MayHaveActed: earlier}
@@ -239,8 +239,9 @@ func (t *Transport) read(resp *http.Response, attempts int, earlier bool) (Resul
 // mayHaveActed reads a status: a refusal (4xx) was not applied, any other answer may have been.
 func mayHaveActed(status int) bool { return status < 400 || status >= 500 }
 
-// sleep waits d, or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
+// Sleep waits d, or until ctx ends, and then reports ctx's error, if any. The retry loop and
+// the loyalty package's recovery both wait this way.
+func Sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
 	}
