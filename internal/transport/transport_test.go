@@ -65,6 +65,27 @@ func TestRetrySendsTheWholeBodyAgain(t *testing.T) {
 	assert.Equal(t, []seen{want, want}, got, "the retry is the same request, body and all")
 }
 
+func TestRetryBodyIsFreshForAnyRoundTripper(t *testing.T) {
+	t.Parallel()
+	// net/http's own transport would rewind a spent body through GetBody; a RoundTripper of
+	// the caller's may not, so every attempt must bring a body of its own.
+	var bodies []string
+	tr := newTestTransport(roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		b, _ := io.ReadAll(r.Body)
+		_ = r.Body.Close()
+		bodies = append(bodies, string(b))
+		status := http.StatusServiceUnavailable
+		if len(bodies) == 3 {
+			status = http.StatusOK
+		}
+		return &http.Response{StatusCode: status, Header: http.Header{}, Body: http.NoBody, Request: r}, nil
+	}), 2)
+	res, err := tr.Do(context.Background(), &Request{Method: "POST", URL: "http://h/accrue", Body: []byte(`{"amount":1}`), Class: Keyed})
+	require.NoError(t, err)
+	res.Release()
+	assert.Equal(t, []string{`{"amount":1}`, `{"amount":1}`, `{"amount":1}`}, bodies)
+}
+
 func TestMalformedURLIsNotRetried(t *testing.T) {
 	t.Parallel()
 	tr := newTestTransport(roundTripFunc(func(*http.Request) (*http.Response, error) {
