@@ -44,6 +44,13 @@ type Client struct {
 	userAgent string
 	logger    *slog.Logger
 	transport *transport.Transport
+	// account names the key's account in the ledger and the rate limiter: a digest of the
+	// base URL and the key, never the key.
+	account string
+	// ledger is where the "once" helpers claim references; attemptTimeout bounds one attempt,
+	// the least time the server may still be working on a request the client gave up on.
+	ledger         Ledger
+	attemptTimeout time.Duration
 
 	// cardTypes remembers the type of every card the client has seen, for the action check.
 	cardTypes    *typeCache
@@ -169,6 +176,8 @@ func newClient(apiKey string, opts []Option) (*Client, error) {
 		base:      base,
 		userAgent: ua,
 		logger:    logger,
+		account:   accountDigest(base, apiKey),
+		ledger:    cfg.ledger,
 		transport: transport.New(transport.Config{
 			HTTPClient:      cfg.httpClient,
 			Timeout:         cfg.attemptTimeout(),
@@ -186,6 +195,13 @@ func newClient(apiKey string, opts []Option) (*Client, error) {
 		lookupTypes:  !cfg.noTypeLookup,
 		checkActions: !cfg.noActionCheck,
 		lookups:      new(singleflight.Group),
+	}
+	if c.ledger == nil {
+		c.ledger = defaultLedger()
+	}
+	c.attemptTimeout = cfg.attemptTimeout()
+	if c.attemptTimeout == 0 && cfg.httpClient != nil {
+		c.attemptTimeout = cfg.httpClient.Timeout
 	}
 	c.init()
 	return c, nil
@@ -222,6 +238,7 @@ func (c *Client) ForAPIKey(apiKey string) (*Client, error) {
 	d := new(Client)
 	*d = *c
 	d.apiKey = apiKey
+	d.account = accountDigest(c.base, apiKey)
 	d.lookups = new(singleflight.Group)
 	d.init()
 	return d, nil

@@ -3,47 +3,177 @@ package loyalty
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/loyaltycards/loyalty-go/internal/transport"
 )
 
 // The helpers below create something at most once, for scripts that may crash half-way and
-// run again, and for creates whose answer was lost (*OutcomeUnknownError).
+// run again, and for creates whose answer was lost (*OutcomeUnknownError). Each claims its
+// key in the client's ledger first (see Ledger), so a repeat in this process, or in any that
+// shares the ledger, is answered from it; then looks for what exists; creates; and after a
+// lost answer looks again until the object shows, or until the attempt can no longer be in
+// flight (Once.InFlight after it ended) and it has not: only then may it be created again.
+
+// creator is what createOnce needs of one kind of object.
+type creator[T any] struct {
+	// find looks for the object; nil when there is none. Its response dates the look on the
+	// server's clock.
+	find func(context.Context) (*T, *Response, error)
+	// create sends the create; get reads an object the ledger names.
+	create func(context.Context) (*T, *Response, error)
+	get    func(context.Context, string) (*T, *Response, error)
+	id     func(*T) string
+	// conflictIsExisting marks an object the API refuses twice (409): a create still in flight
+	// cannot make a second one, so a lost create may be sent again at once, and a refused
+	// one is found by the next look.
+	conflictIsExisting bool
+}
+
+// createOnce finds or creates the object of cr at most once per key.
+func createOnce[T any](ctx context.Context, c *Client, key string, once *Once, cr creator[T]) (*T, *Response, error) {
+	cl, settled, err := c.claimOnce(ctx, key)
+	switch {
+	case errors.Is(err, errHeldElsewhere):
+		return nil, nil, &OutcomeUnknownError{Err: err, Finding: &Finding{Reason: errHeldElsewhere.Error()}}
+	case err != nil:
+		return nil, nil, err
+	case cl == nil:
+		return cr.get(ctx, settled.ID) // created before, as the ledger says
+	}
+	defer cl.release(ctx) // unless an outcome is recorded below: nothing was created
+	inFlight := once.settings(c).inFlight
+
+	// pending is a create whose answer was lost: by this call, or by an earlier one the ledger
+	// remembers. Until it can no longer be in flight, nothing is sent again.
+	var pending *attempt
+	if cl.prev.State == LedgerUnknown {
+		pending = &attempt{serverSent: cl.prev.Sent, serverEnded: cl.prev.Ended}
+	}
+	var lastErr error
+	var lastResp *Response
+	for sends := 0; ; {
+		found, resp, err := cr.find(ctx)
+		if err != nil {
+			return nil, resp, err
+		}
+		if found == nil && pending != nil && !cr.conflictIsExisting {
+			found, resp, err = lookAgain(ctx, pending, once, inFlight, resp, cr.find)
+			if err != nil {
+				if IsOutcomeUnknown(lastErr) {
+					err = lastErr // this call's own lost create says it best
+				}
+				var serverSent, serverEnded time.Time
+				if now := serverTime(resp); !now.IsZero() {
+					serverSent, serverEnded = pending.onServer(now)
+				}
+				_ = cl.unknown(ctx, "", serverSent, serverEnded)
+				return nil, resp, err
+			}
+		}
+		if found != nil {
+			if lerr := cl.applied(ctx, cr.id(found)); lerr != nil {
+				c.logger.Warn("loyalty: the ledger could not record a create", "error", lerr.Error())
+			}
+			return found, resp, nil
+		}
+		pending = nil // not created, and no attempt can still land: it may be sent
+		if sends == once.sends() {
+			return nil, lastResp, lastErr
+		}
+		sends++
+		sent := time.Now()
+		created, resp, err := cr.create(ctx)
+		ended := time.Now()
+		switch {
+		case err == nil:
+			if lerr := cl.applied(ctx, cr.id(created)); lerr != nil {
+				c.logger.Warn("loyalty: the ledger could not record a create", "error", lerr.Error())
+			}
+			return created, resp, nil
+		case cr.conflictIsExisting && errors.Is(err, ErrConflict):
+			if found, fresp, ferr := cr.find(ctx); ferr != nil || found != nil {
+				if found != nil {
+					_ = cl.applied(ctx, cr.id(found))
+				}
+				return found, fresp, ferr
+			}
+			return nil, resp, err // a conflict the look-up cannot explain: let the caller see it
+		case !IsOutcomeUnknown(err):
+			return nil, resp, err
+		}
+		pending = &attempt{sent: sent, ended: ended}
+		lastErr, lastResp = err, resp
+	}
+}
+
+// lookAgain looks for the object of a create whose answer was lost, Once's waits apart, until
+// it shows or the create can no longer be in flight. It returns nil and no error when the
+// create was not applied, and an *OutcomeUnknownError when the looks ran out first.
+func lookAgain[T any](ctx context.Context, a *attempt, once *Once, inFlight time.Duration, resp *Response, find func(context.Context) (*T, *Response, error)) (*T, *Response, error) {
+	for _, wait := range once.waits(inFlight) {
+		if a.inFlightLeft(time.Now(), serverTime(resp), inFlight) <= 0 {
+			return nil, resp, nil
+		}
+		if err := transport.Sleep(ctx, wait); err != nil {
+			return nil, resp, &OutcomeUnknownError{Err: err}
+		}
+		found, fresp, err := find(ctx)
+		if err != nil {
+			return nil, fresp, err
+		}
+		if found != nil {
+			return found, fresp, nil
+		}
+		resp = fresp
+	}
+	if a.inFlightLeft(time.Now(), serverTime(resp), inFlight) <= 0 {
+		return nil, resp, nil
+	}
+	return nil, resp, &OutcomeUnknownError{Err: errors.New("a create whose answer was lost may still land: it does not show yet"),
+		Finding: &Finding{Reason: "the object does not show, and the create may still be in flight at the server"}}
+}
+
+// onServer places an attempt on the server's clock, given the server's time now.
+func (a *attempt) onServer(serverNow time.Time) (sent, ended time.Time) {
+	sent, ended = a.serverSent, a.serverEnded
+	if sent.IsZero() && !a.sent.IsZero() {
+		sent = serverNow.Add(-time.Since(a.sent))
+	}
+	if ended.IsZero() && !a.ended.IsZero() {
+		ended = serverNow.Add(-time.Since(a.ended))
+	}
+	return sent, ended
+}
 
 // FindOrCreate creates a customer, or returns the existing one with the same email or phone.
 // The API refuses a second customer with an email or phone already in use (409), so a create
 // whose answer was lost is resolved by looking the customer up, and created again only when
 // the look-up finds nobody: if the first create did land after all, the second gets a 409
-// and the look-up finds it. The response is the create's (201) or the look-up's (200).
+// and the look-up finds it. A repeat for the same email and phone is answered from the
+// client's ledger with one GET. The response is the create's (201), the look-up's or the
+// read's (200).
 //
-// API: POST /api/v2/customers; on a 409 or a lost answer GET /api/v2/customers
+// Errors: ErrInvalidArgument for a request without a first name or without both email and
+// phone (nothing sent); the create's *APIError (a 409 the look-up cannot explain, say); an
+// ErrLedger error when the ledger fails.
+//
+// API: GET /api/v2/customers, POST /api/v2/customers; GET /api/v2/customers/{id} for a
+// repeat
 func (s *CustomersService) FindOrCreate(ctx context.Context, req *CustomerCreateRequest) (*Customer, *Response, error) {
 	if err := begin((*service)(s), ctx, req); err != nil {
 		return nil, nil, err
 	}
-	var lastErr error
-	var lastResp *Response
-	for range 3 {
-		created, resp, err := s.Create(ctx, req)
-		if err == nil {
-			return created, resp, nil
-		}
-		if !errors.Is(err, ErrConflict) && !IsOutcomeUnknown(err) {
-			return nil, resp, err
-		}
-		found, fresp, ferr := s.find(ctx, req)
-		switch {
-		case ferr != nil:
-			return nil, fresp, ferr
-		case found != nil:
-			return found, fresp, nil
-		case errors.Is(err, ErrConflict):
-			return nil, resp, err // a conflict the look-up cannot explain: let the caller see it
-		}
-		lastErr, lastResp = err, resp // lost, and not there: not created, so create it again
-	}
-	return nil, lastResp, lastErr
+	key := s.client.onceKey("customer", strings.ToLower(strings.TrimSpace(req.Email)), digits(req.Phone))
+	return createOnce(ctx, s.client, key, nil, creator[Customer]{
+		find:               func(ctx context.Context) (*Customer, *Response, error) { return s.find(ctx, req) },
+		create:             func(ctx context.Context) (*Customer, *Response, error) { return s.Create(ctx, req) },
+		get:                s.Get,
+		id:                 func(c *Customer) string { return c.ID },
+		conflictIsExisting: true,
+	})
 }
 
 // find looks a customer up by the request's email, then its phone.
@@ -68,97 +198,110 @@ func (s *CustomersService) find(ctx context.Context, req *CustomerCreateRequest)
 	return nil, resp, nil
 }
 
-// samePhone compares phone numbers by their digits: "+1 555-0142" is "15550142".
-func samePhone(a, b string) bool {
-	digits := func(s string) string {
-		return strings.Map(func(r rune) rune {
-			if r >= '0' && r <= '9' {
-				return r
-			}
-			return -1
-		}, s)
-	}
-	return digits(a) != "" && digits(a) == digits(b)
+// digits keeps the digits of a phone number: "+1 555-0142" is "15550142".
+func digits(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, s)
 }
+
+// samePhone compares phone numbers by their digits.
+func samePhone(a, b string) bool { return digits(a) != "" && digits(a) == digits(b) }
 
 // CreateOnce creates a company unless one with the same email (any case) already exists, and
 // returns that one instead: an agency script that crashed half-way can run again. The API
 // has no external id for companies and no email filter, so it lists every company of the
-// agency before creating (one request per 1,000 companies), and again after a create whose
-// answer was lost, up to once.Lookups times, Settle apart. If the company still does not
-// show, the error stays an *OutcomeUnknownError: the API does not refuse a second company
-// with the same email, so sending again could create it twice. The company returned was read
-// with Get, so it carries its APIKey.
+// agency before creating (one request per 1,000 companies); a repeat is answered from the
+// client's ledger with one GET. After a create whose answer was lost it lists again,
+// once's waits apart, and creates again only when the company still does not show once the
+// create can no longer be in flight (once.InFlight after it ended): the API does not refuse
+// a second company with the same email. If the looks run out first, the error stays an
+// *OutcomeUnknownError, remembered in the ledger so that the next run finds out before it
+// sends. The company returned was read with Get, so it carries its APIKey.
+//
+// Errors: ErrInvalidArgument for an incomplete request (nothing sent);
+// *OutcomeUnknownError; the API's *APIError (ErrValidation for an unknown tariff, say); an
+// ErrLedger error when the ledger fails.
 //
 // API: GET /api/v2/companies, POST /api/v2/companies, GET /api/v2/companies/{id}
 func (s *CompaniesService) CreateOnce(ctx context.Context, req *CompanyCreateRequest, once *Once) (*Company, *Response, error) {
 	if err := begin((*service)(s), ctx, req); err != nil {
 		return nil, nil, err
 	}
-	if found, resp, err := s.byEmail(ctx, req.Email); err != nil || found != nil {
-		return found, resp, err
-	}
-	created, resp, err := s.Create(ctx, req)
-	if !IsOutcomeUnknown(err) {
-		return created, resp, err
-	}
-	for range once.lookups() {
-		if werr := transport.Sleep(ctx, once.settle()); werr != nil {
-			return nil, resp, err
-		}
-		if found, fresp, ferr := s.byEmail(ctx, req.Email); ferr == nil && found != nil {
-			return found, fresp, nil
-		}
-	}
-	return nil, resp, err
+	key := s.client.onceKey("company", strings.ToLower(strings.TrimSpace(req.Email)))
+	return createOnce(ctx, s.client, key, once, creator[Company]{
+		find: func(ctx context.Context) (*Company, *Response, error) { return s.byEmail(ctx, req.Email) },
+		create: func(ctx context.Context) (*Company, *Response, error) {
+			created, resp, err := s.Create(ctx, req)
+			if err != nil {
+				return nil, resp, err
+			}
+			return s.Get(ctx, created.ID) // whole, with its key
+		},
+		get: func(ctx context.Context, id string) (*Company, *Response, error) {
+			n, err := strconv.Atoi(id)
+			if err != nil {
+				return nil, nil, invalid("ledger", "recorded a company id that is not a number")
+			}
+			return s.Get(ctx, n)
+		},
+		id: func(c *Company) string { return strconv.Itoa(c.ID) },
+	})
 }
 
-// byEmail finds a company by its email among every company, and reads it whole.
+// byEmail finds a company by its email among every company, and reads it whole. The response
+// is the read's, or the last page's when there is none.
 func (s *CompaniesService) byEmail(ctx context.Context, email string) (*Company, *Response, error) {
-	for c, err := range s.All(ctx, &CompanyListOptions{ListOptions: ListOptions{ItemsPerPage: MaxItemsPerPage}}) {
+	opts := &CompanyListOptions{ListOptions: ListOptions{ItemsPerPage: MaxItemsPerPage}}
+	var prev []Company
+	for page := 1; ; page++ {
+		opts.Page = page
+		list, resp, err := s.List(ctx, opts)
+		if err == nil && len(list) > 0 {
+			err = checkProgress(resp, page, list, prev)
+		}
 		if err != nil {
-			return nil, nil, err
+			return nil, resp, err
 		}
-		if strings.EqualFold(c.Email, email) {
-			return s.Get(ctx, c.ID)
+		for _, c := range list {
+			if strings.EqualFold(c.Email, email) {
+				return s.Get(ctx, c.ID)
+			}
 		}
+		if len(list) == 0 || lastPage(resp, len(list)) {
+			return nil, resp, nil
+		}
+		prev = list
 	}
-	return nil, nil, nil
 }
 
 // FindOrIssue returns the customer's card from the template, issuing it if there is none
-// yet. After an issue whose answer was lost it looks again (once.Lookups times, Settle
-// apart, so that an issue still in flight has landed) and issues again only when the card
-// still does not show: the card list is read from the cards themselves, not from a history
-// that could lag.
+// yet. A repeat is answered from the client's ledger with one GET. After an issue whose
+// answer was lost it looks again (once's waits apart) and issues again only when the card
+// still does not show once the issue can no longer be in flight (once.InFlight after it
+// ended): the card list is read from the cards themselves, not from a history that could
+// lag.
 //
-// API: GET /api/v2/cards, POST /api/v2/cards
+// Errors: ErrInvalidArgument for a request without customer or template (nothing sent);
+// *OutcomeUnknownError when the card does not show before the looks run out; the API's
+// *APIError (ErrNotFound for an unknown customer or template); an ErrLedger error when the
+// ledger fails.
+//
+// API: GET /api/v2/cards, POST /api/v2/cards; GET /api/v2/cards/{id} for a repeat
 func (s *CardsService) FindOrIssue(ctx context.Context, req *CardCreateRequest, once *Once) (*Card, *Response, error) {
 	if err := begin((*service)(s), ctx, req); err != nil {
 		return nil, nil, err
 	}
-	if found, resp, err := s.issued(ctx, req); err != nil || found != nil {
-		return found, resp, err
-	}
-	var lastErr error
-	var lastResp *Response
-	for range once.sends() {
-		card, resp, err := s.Create(ctx, req)
-		if !IsOutcomeUnknown(err) {
-			return card, resp, err
-		}
-		lastErr, lastResp = err, resp
-		for range once.lookups() {
-			if werr := transport.Sleep(ctx, once.settle()); werr != nil {
-				return nil, resp, err
-			}
-			found, fresp, ferr := s.issued(ctx, req)
-			if ferr == nil && found != nil {
-				return found, fresp, nil
-			}
-		}
-	}
-	return nil, lastResp, lastErr
+	key := s.client.onceKey("issue", req.CustomerID, strconv.Itoa(req.TemplateID))
+	return createOnce(ctx, s.client, key, once, creator[Card]{
+		find:   func(ctx context.Context) (*Card, *Response, error) { return s.issued(ctx, req) },
+		create: func(ctx context.Context) (*Card, *Response, error) { return s.Create(ctx, req) },
+		get:    s.Get,
+		id:     func(c *Card) string { return c.ID },
+	})
 }
 
 // issued finds the customer's card from the template.

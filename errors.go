@@ -196,6 +196,33 @@ func (e *OutcomeUnknownError) Is(target error) bool { return target == ErrOutcom
 // Unwrap gives the underlying failure, so errors.As reaches an *APIError inside.
 func (e *OutcomeUnknownError) Unwrap() error { return e.Err }
 
+// ErrAlreadyApplied matches every *AlreadyAppliedError.
+var ErrAlreadyApplied = errors.New("loyalty: already applied")
+
+// AlreadyAppliedError is ApplyOnce's answer to a reference that was applied before: by an
+// earlier call, another goroutine, or another process (as the ledger or the card's history
+// shows). Nothing was sent. The card returned beside it is the card as it is now, when it
+// could be read.
+type AlreadyAppliedError struct {
+	// CardID and Reference name the action.
+	CardID    string
+	Reference string
+	// Finding says how it is known: the ledger, or the history row in Finding.Operation.
+	Finding *Finding
+}
+
+// Error names the reference and the card, and says nothing was sent.
+func (e *AlreadyAppliedError) Error() string {
+	s := fmt.Sprintf("loyalty: reference %q was already applied to card %s; nothing was sent", e.Reference, e.CardID)
+	if e.Finding != nil && e.Finding.Reason != "" {
+		s += " (" + e.Finding.Reason + ")"
+	}
+	return s
+}
+
+// Is makes errors.Is(err, ErrAlreadyApplied) true.
+func (e *AlreadyAppliedError) Is(target error) bool { return target == ErrAlreadyApplied }
+
 // Refusals about the state of the card rather than its type: the action fits the card, but
 // not now. Test for them with errors.Is; each comes as a *CardStateError that keeps the
 // server's message and its *APIError.

@@ -27,6 +27,7 @@ type config struct {
 	noActionCheck   bool
 	rateLimit       float64
 	rateBurst       int
+	ledger          Ledger
 }
 
 // attemptTimeout is the per-attempt timeout to enforce: WithTimeout's, or the default unless
@@ -215,6 +216,21 @@ func WithAppToken(token string) Option {
 		if c.appToken == "" {
 			return invalid("appToken", "must not be empty")
 		}
+		return nil
+	}
+}
+
+// WithLedger makes the "once" helpers (Cards.ApplyOnce, Cards.FindOrIssue,
+// Customers.FindOrCreate, Companies.CreateOnce) claim their references in l: a ledger that
+// several processes share (the redis module's) makes "once" hold across all of them. The
+// default is one in-memory ledger for the whole process (NewMemoryLedger). Clients derived
+// with ForAPIKey or ForCompany use the same ledger, each under its own account.
+func WithLedger(l Ledger) Option {
+	return func(c *config) error {
+		if l == nil {
+			return invalid("ledger", "must not be nil")
+		}
+		c.ledger = l
 		return nil
 	}
 }

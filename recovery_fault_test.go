@@ -51,17 +51,19 @@ func TestApplyOnceNeverDoublesAnAccrual(t *testing.T) {
 		trials = 220
 	}
 	const lag = 80 * time.Millisecond
-	srv := loyaltytest.NewServer(loyaltytest.WithHistoryLag(lag))
+	clk := newShiftClock()
+	srv := loyaltytest.NewServer(loyaltytest.WithHistoryLag(lag), loyaltytest.WithClock(clk.Now))
 	t.Cleanup(srv.Close)
 	client, err := srv.NewClient(loyalty.WithTimeout(100*time.Millisecond), loyalty.WithRetryWait(time.Millisecond, 5*time.Millisecond))
 	require.NoError(t, err)
 	rival, err := srv.NewClient()
 	require.NoError(t, err)
 	ctx := context.Background()
+	// No lag is assumed; the faults hold a request at most 300ms, so the server is done with
+	// an attempt 400ms after the client gave up on it.
+	once := &loyalty.Once{Settle: 50 * time.Millisecond, InFlight: 400 * time.Millisecond}
 
 	cards := issueCards(t, srv, srv.Client, trials) // with the default timeout: setting up is not the test
-	// Every card's last change must be older than FindReference's two-second margin.
-	time.Sleep(2200 * time.Millisecond)
 
 	type result struct {
 		kind    string
@@ -83,25 +85,33 @@ func TestApplyOnceNeverDoublesAnAccrual(t *testing.T) {
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
+			action := loyalty.Bind(client.Cards.AddStamps, 1)
 			var rivalDone sync.WaitGroup
 			if kind.rival {
+				// The other till stamps the card once our first attempt has begun.
+				began := make(chan struct{})
+				var first sync.Once
+				own := action
+				action = func(ctx context.Context, id string, opts *loyalty.ActionOptions) (*loyalty.Card, *loyalty.Response, error) {
+					first.Do(func() { close(began) })
+					return own(ctx, id, opts)
+				}
 				rivalDone.Add(1)
 				go func() {
 					defer rivalDone.Done()
-					time.Sleep(30 * time.Millisecond) // after the attempt began
+					<-began
 					_, _, _ = rival.Cards.AddStamps(ctx, id, 1, &loyalty.ActionOptions{CardType: loyalty.CardTypeStamp, Comment: "till 9"})
 				}()
 			}
-			_, _, err := client.Cards.ApplyOnce(ctx, id, loyalty.Bind(client.Cards.AddStamps, 1),
-				&loyalty.ActionOptions{CardType: loyalty.CardTypeStamp, Reference: ref, Comment: "till 3"},
-				&loyalty.Once{Settle: 250 * time.Millisecond, Lookups: 4, HistoryLag: lag})
+			_, _, err := client.Cards.ApplyOnce(ctx, id, action,
+				&loyalty.ActionOptions{CardType: loyalty.CardTypeStamp, Reference: ref, Comment: "till 3"}, once)
 			rivalDone.Wait()
 			results[i] = result{kind: kind.name, err: err}
 		}()
 	}
 	wg.Wait()
 	srv.ClearFaults()
-	time.Sleep(2 * lag) // let the history show every row
+	clk.shift(time.Hour) // the history shows every row
 
 	rows := map[string]int{}
 	for op, err := range srv.Client.Operations.All(ctx, &loyalty.OperationListOptions{ListOptions: loyalty.ListOptions{ItemsPerPage: 1000}}) {
@@ -136,6 +146,12 @@ func TestApplyOnceNeverDoublesAnAccrual(t *testing.T) {
 		}
 		tally[r.kind][verdict]++
 	}
+	t.Logf("%d trials, %d doubled:\n%s", trials, doubled, formatTally(tally))
+	assert.Zero(t, doubled, "no receipt may be applied twice")
+}
+
+// formatTally lists a tally one kind a line, in a stable order.
+func formatTally(tally map[string]map[string]int) string {
 	var lines []string
 	for kind, verdicts := range tally {
 		var parts []string
@@ -146,8 +162,23 @@ func TestApplyOnceNeverDoublesAnAccrual(t *testing.T) {
 		lines = append(lines, fmt.Sprintf("%-50s %s", kind, strings.Join(parts, ", ")))
 	}
 	sort.Strings(lines)
-	t.Logf("%d trials, %d doubled:\n%s", trials, doubled, strings.Join(lines, "\n"))
-	assert.Zero(t, doubled, "no receipt may be applied twice")
+	return strings.Join(lines, "\n")
+}
+
+// shiftClock is the machine's clock moved by a shift the test sets: a server clock that runs
+// as real time does, and that a test can move ahead instead of waiting.
+type shiftClock struct {
+	mu  sync.Mutex
+	off time.Duration
+}
+
+func newShiftClock() *shiftClock { return &shiftClock{} }
+
+func (c *shiftClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return time.Now().Add(c.off) }
+func (c *shiftClock) shift(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.off += d
 }
 
 // issueCards issues n stamp cards, each to a customer of its own.
@@ -197,6 +228,9 @@ func (c *clock) advance(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
+// TestFindReferenceProvesOrSaysUnknown pins the server's clock to a day long past and moves it
+// by hand: every verdict is judged on the server's clock, so this passes on any date, in any
+// time zone.
 func TestFindReferenceProvesOrSaysUnknown(t *testing.T) {
 	t.Parallel()
 	clk := &clock{now: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)}
@@ -204,46 +238,96 @@ func TestFindReferenceProvesOrSaysUnknown(t *testing.T) {
 	t.Cleanup(srv.Close)
 	c := srv.Client
 	ctx := context.Background()
-	id := issueCards(t, srv, c, 1)[0]
-	stamp := func(ref string) {
+	ids := issueCards(t, srv, c, 2)
+	id, other := ids[0], ids[1]
+	stamp := func(card, ref string) {
 		t.Helper()
-		_, _, err := c.Cards.AddStamps(ctx, id, 1, &loyalty.ActionOptions{CardType: loyalty.CardTypeStamp, Reference: ref})
+		_, _, err := c.Cards.AddStamps(ctx, card, 1, &loyalty.ActionOptions{CardType: loyalty.CardTypeStamp, Reference: ref})
 		require.NoError(t, err)
 	}
-	// find asks about an attempt that began at server time at. The test moves the server's
-	// clock by hand, so the client's "since" is placed as far back as the server's clock moved.
-	find := func(ref string, at time.Time) *loyalty.Finding {
+	// find asks about an attempt that began at server time at, and is long over (InFlight of
+	// a nanosecond). The test moves the server's clock by hand, so the attempt is placed as
+	// far back on this machine's clock as the server's clock moved since.
+	find := func(ref string, at time.Time, inFlight time.Duration) *loyalty.Finding {
 		t.Helper()
 		since := time.Now().Add(-clk.Now().Sub(at))
-		f, _, err := c.Operations.FindReference(ctx, loyalty.ReferenceQuery{CardID: id, Reference: ref, Since: since, HistoryLag: 5 * time.Second})
+		f, _, err := c.Operations.FindReference(ctx, loyalty.ReferenceQuery{CardID: id, Reference: ref, Since: since, InFlight: inFlight})
 		require.NoError(t, err)
 		return f
 	}
+	over := time.Nanosecond
+
+	f, _, err := c.Operations.FindReference(ctx, loyalty.ReferenceQuery{CardID: id, Reference: "receipt-0"})
+	require.NoError(t, err)
+	assert.Equal(t, loyalty.OutcomeNotApplied, f.Outcome, "before any send: %s", f.Reason)
+	assert.Contains(t, f.Reason, "not changed since it was issued")
+	assert.True(t, clk.Now().Equal(f.ServerTime), "judged on the server's clock: %v", f.ServerTime)
 
 	clk.advance(10 * time.Second)
 	lost := clk.Now() // an attempt that never reached the server
-	f := find("receipt-lost", lost)
-	assert.Equal(t, loyalty.OutcomeNotApplied, f.Outcome, "the card has not changed since before the attempt: %s", f.Reason)
+	f = find("receipt-lost", lost, 0)
+	assert.Equal(t, loyalty.OutcomeUnknown, f.Outcome, "the attempt may still be in flight: %s", f.Reason)
+	assert.Contains(t, f.Reason, "in flight")
+	f = find("receipt-lost", lost, over)
+	assert.Equal(t, loyalty.OutcomeNotApplied, f.Outcome, f.Reason)
+	assert.Contains(t, f.Reason, "not changed since before the attempt")
 
 	since := clk.Now()
-	stamp("receipt-1") // applied; its row shows 5s later
-	f = find("receipt-1", since)
+	stamp(id, "receipt-1") // applied; its row shows 5s later
+	f = find("receipt-1", since, over)
 	assert.Equal(t, loyalty.OutcomeUnknown, f.Outcome, "the card changed and the history lags: %s", f.Reason)
 	clk.advance(3 * time.Second)
-	assert.Equal(t, loyalty.OutcomeUnknown, find("receipt-1", since).Outcome, "still within the lag")
+	assert.Equal(t, loyalty.OutcomeUnknown, find("receipt-1", since, over).Outcome, "still within the lag")
 	clk.advance(3 * time.Second)
-	f = find("receipt-1", since)
+	f = find("receipt-1", since, over)
 	require.Equal(t, loyalty.OutcomeApplied, f.Outcome, f.Reason)
 	require.NotNil(t, f.Operation)
 	assert.Equal(t, "[ref:receipt-1]", f.Operation.Comment)
 
-	// Another till stamps the card after our lost attempt began.
+	// Another till stamps the card just after our lost attempt began.
+	clk.advance(3 * time.Second)
 	lost = clk.Now()
-	stamp("")
-	assert.Equal(t, loyalty.OutcomeUnknown, find("receipt-2", lost).Outcome, "the card changed after the attempt: only the history can tell")
-	clk.advance(8 * time.Second)
-	f = find("receipt-2", lost)
-	assert.Equal(t, loyalty.OutcomeNotApplied, f.Outcome, "the change is older than the lag and no row carries the reference: %s", f.Reason)
+	clk.advance(3 * time.Second)
+	stamp(id, "")
+	f = find("receipt-2", lost, over)
+	assert.Equal(t, loyalty.OutcomeUnknown, f.Outcome, "the card changed after the attempt: only the history can tell")
+	assert.Contains(t, f.Reason, "changed after the attempt began")
+	f = find("receipt-2", lost, time.Hour)
+	assert.Contains(t, f.Reason, "in flight", "no verdict before the attempt is over")
+	clk.advance(3 * time.Second) // the other stamp's row is still 2s from showing
+	f = find("receipt-2", lost, over)
+	assert.Equal(t, loyalty.OutcomeUnknown, f.Outcome, "no lag is assumed: %s", f.Reason)
+	f, _, err = c.Operations.FindReference(ctx, loyalty.ReferenceQuery{CardID: id, Reference: "receipt-2",
+		Since: time.Now().Add(-clk.Now().Sub(lost)), InFlight: over, HistoryLag: time.Second})
+	require.NoError(t, err)
+	assert.Equal(t, loyalty.OutcomeNotApplied, f.Outcome, "a lag the caller opts into: %s", f.Reason)
+	clk.advance(5 * time.Second)
+	f = find("receipt-2", lost, over)
+	assert.Equal(t, loyalty.OutcomeNotApplied, f.Outcome, "the history shows the card's last change and no row carries the reference: %s", f.Reason)
+	assert.Contains(t, f.Reason, "history shows the card's last change")
+
+	// The card changed just before the attempt, in the same second: the reason says so.
+	clk.advance(10 * time.Second)
+	stamp(id, "")
+	f = find("receipt-3", clk.Now(), over)
+	assert.Equal(t, loyalty.OutcomeUnknown, f.Outcome)
+	assert.Contains(t, f.Reason, "about when the attempt began")
+
+	// A change that writes no history row (a PATCH) is shown caught up by a later row of the
+	// account, on another card.
+	clk.advance(10 * time.Second)
+	_, _, err = c.Cards.Update(ctx, id, &loyalty.CardUpdateRequest{CustomFields: []loyalty.CustomFieldValue{{ID: 1, Value: "x"}}})
+	require.NoError(t, err)
+	f, _, err = c.Operations.FindReference(ctx, loyalty.ReferenceQuery{CardID: id, Reference: "receipt-4"})
+	require.NoError(t, err)
+	assert.Equal(t, loyalty.OutcomeUnknown, f.Outcome, "nothing yet shows the history has caught up: %s", f.Reason)
+	clk.advance(time.Second)
+	stamp(other, "")
+	clk.advance(6 * time.Second)
+	f, _, err = c.Operations.FindReference(ctx, loyalty.ReferenceQuery{CardID: id, Reference: "receipt-4"})
+	require.NoError(t, err)
+	assert.Equal(t, loyalty.OutcomeNotApplied, f.Outcome, f.Reason)
+	assert.Contains(t, f.Reason, "account's history")
 }
 
 func TestReferenceTravelsInTheComment(t *testing.T) {
@@ -296,7 +380,8 @@ func TestCreatesHappenOnceUnderFaults(t *testing.T) {
 	c, err := srv.NewClient(loyalty.WithTimeout(80*time.Millisecond), loyalty.WithRetryWait(time.Millisecond, 5*time.Millisecond))
 	require.NoError(t, err)
 	ctx := context.Background()
-	once := &loyalty.Once{Settle: 150 * time.Millisecond, Lookups: 2}
+	// A lost create is sent again only once it can no longer land: InFlight after it ended.
+	once := &loyalty.Once{Settle: 100 * time.Millisecond, InFlight: 300 * time.Millisecond}
 	const rounds = 2
 	for r := range rounds {
 		for k, kind := range createFaults {

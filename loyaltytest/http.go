@@ -104,12 +104,20 @@ func (s *Server) routes() http.Handler {
 // handler under the state lock, and writes the answer in the API's shape.
 func (s *Server) serve(rt route) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		defer s.working()()
 		body, _ := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 		f := s.hooks.received(rt.pattern, r.URL.Path)
 		if f != nil && f.Latency > 0 {
 			select {
 			case <-time.After(f.Latency):
 			case <-r.Context().Done():
+				return
+			}
+		}
+		if f != nil && f.Hold > 0 {
+			select {
+			case <-time.After(f.Hold):
+			case <-s.closing:
 				return
 			}
 		}

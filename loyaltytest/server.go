@@ -48,14 +48,18 @@
 //
 // # Faults and shapes
 //
-// Faults are injected per route, and with Fault.Path per card: Latency (before handling),
+// Faults are injected per route, and with Fault.Path per card: Latency (before handling,
+// dropped when the client gives up), Hold (before handling, handled even if the client gave
+// up: a proxy or queue in front of the API),
 // Status with RetryAfter (nothing applied), DropBefore (not applied), DropAfter (applied,
 // answer lost), DelayAnswer (applied, answer late), MalformedJSON (applied, body cut) and
 // Redirect (a 3xx, nothing applied). Requests counts what each route received, so a test
 // can prove that nothing was sent. WithRateLimit answers 429 past a rate per key,
 // WithHistoryLag makes the operations history lag behind the cards, WithLiveShapes answers
 // with numbers as strings and booleans as 0/1 as the live API does, and WithClock sets the
-// time.
+// time (WithClockOffset shifts it; the environment variable LOYALTYTEST_CLOCK_OFFSET, such as
+// "49h", shifts the clock of every server made without either, so that a whole test suite
+// can run against a server clock far from the machine's).
 //
 // # Webhooks
 //
@@ -80,6 +84,7 @@ import (
 	"encoding/hex"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"sync"
 	"time"
 
@@ -98,11 +103,17 @@ type Server struct {
 	Client *loyalty.Client
 
 	srv      *httptest.Server
+	closing  chan struct{} // closed by Close: held requests stop waiting
 	hooksOut webhooks
 	live     bool       // answer in the live API's shapes (WithLiveShapes)
 	mu       sync.Mutex // guards st
 	st       *state
 	hooks    hooks
+
+	// busy counts the requests being handled, for WaitIdle.
+	busyMu sync.Mutex
+	busy   int
+	idle   *sync.Cond
 }
 
 // Option configures a Server.
@@ -136,6 +147,11 @@ func WithLiveShapes() Option {
 	return func(s *settings) { s.live = true }
 }
 
+// ClockOffsetEnv names the environment variable that shifts the clock of every server made
+// without WithClock, such as "49h" or "-49h" (a Go duration): a whole test suite can then be
+// run against a server whose clock is far from the machine's, as a real server's may be.
+const ClockOffsetEnv = "LOYALTYTEST_CLOCK_OFFSET"
+
 // WithHistoryLag makes the operations history lag behind the cards: a card action changes
 // the card at once, and its history row shows only lag later, as a replicated history may.
 // Use it to test code that recovers from a lost answer by reading the history
@@ -144,21 +160,39 @@ func WithHistoryLag(lag time.Duration) Option {
 	return func(s *settings) { s.historyLag = lag }
 }
 
-// WithClock makes the server read the time from now, for tests that check dates.
+// WithClock makes the server read the time from now, for tests that check dates, or that
+// move the server's clock by hand. It overrides ClockOffsetEnv.
 func WithClock(now func() time.Time) Option {
 	return func(s *settings) { s.now = now }
 }
 
+// WithClockOffset sets the server's clock off the machine's by d, as a real server's may be:
+// the SDK must judge everything the server decides on the server's clock.
+func WithClockOffset(d time.Duration) Option {
+	return func(s *settings) { s.now = func() time.Time { return time.Now().Add(d) } }
+}
+
+// envClock is the default clock: the machine's, shifted by ClockOffsetEnv when it is set.
+func envClock() func() time.Time {
+	d, err := time.ParseDuration(os.Getenv(ClockOffsetEnv))
+	if err != nil || d == 0 {
+		return time.Now
+	}
+	return func() time.Time { return time.Now().Add(d) }
+}
+
 // NewServer starts a fake API on loopback. Close it when done (t.Cleanup(srv.Close)).
 func NewServer(opts ...Option) *Server {
-	set := settings{templates: DefaultTemplates(), now: time.Now}
+	set := settings{templates: DefaultTemplates(), now: envClock()}
 	for _, opt := range opts {
 		opt(&set)
 	}
 	s := &Server{
 		APIKey:   "lt_agency_" + randomHex(12),
 		AppToken: "lt_app_" + randomHex(12),
+		closing:  make(chan struct{}),
 	}
+	s.idle = sync.NewCond(&s.busyMu)
 	s.st = newState(set, s.APIKey)
 	s.hooks.faults = map[string][]*Fault{}
 	s.hooks.counts = map[string]int{}
@@ -188,9 +222,36 @@ func (s *Server) NewClient(opts ...loyalty.Option) (*loyalty.Client, error) {
 
 // Close stops the server.
 func (s *Server) Close() {
+	close(s.closing)
 	s.srv.Close()
 	s.WaitForDeliveries()
 	s.hooksOut.client.CloseIdleConnections()
+}
+
+// WaitIdle waits until the server has finished every request it has received, held and
+// delayed ones included: a test that lets a client give up on a request the server still
+// works on (Fault.Hold, Fault.DelayAnswer) waits here before it counts what was applied.
+func (s *Server) WaitIdle() {
+	s.busyMu.Lock()
+	defer s.busyMu.Unlock()
+	for s.busy > 0 {
+		s.idle.Wait()
+	}
+}
+
+// working counts a request in, and returns the function that counts it out.
+func (s *Server) working() func() {
+	s.busyMu.Lock()
+	s.busy++
+	s.busyMu.Unlock()
+	return func() {
+		s.busyMu.Lock()
+		s.busy--
+		if s.busy == 0 {
+			s.idle.Broadcast()
+		}
+		s.busyMu.Unlock()
+	}
 }
 
 // TemplateID returns the id of the agency's first template of type t, or 0 when there is none.
@@ -267,8 +328,13 @@ func (h *hooks) limited(key string, now time.Time) bool {
 
 // Fault is a misbehaviour to inject into the answers of one route.
 type Fault struct {
-	// Latency delays the answer.
+	// Latency delays the handling; a client that gives up meanwhile has its request dropped,
+	// not applied.
 	Latency time.Duration
+	// Hold delays the handling, and then handles the request even if the client has given up
+	// meanwhile: a proxy or a queue in front of the API that passes a request on late. The
+	// client's attempt times out, and the request is applied after.
+	Hold time.Duration
 	// Status answers with this status and the API's error body instead of handling the
 	// request (nothing is applied). With 429 or 503, RetryAfter is sent as Retry-After.
 	Status     int

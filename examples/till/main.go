@@ -22,7 +22,6 @@ import (
 	"log"
 	"net/http"
 	"os"
-	"time"
 
 	loyalty "github.com/loyaltycards/loyalty-go"
 )
@@ -88,18 +87,17 @@ func (t *till) purchase(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// The receipt is the reference: a purchase sent twice by the POS, or whose answer was
-	// lost, is applied once.
+	// lost, is applied once. A repeat comes back as ErrAlreadyApplied, with the card.
 	opts := &loyalty.ActionOptions{Card: card, Reference: in.Receipt, Comment: "till"}
-	if found, ok := t.already(ctx, id, in.Receipt); ok {
-		reply(w, http.StatusOK, map[string]any{"receipt": in.Receipt, "balance": found.Balance, "note": "already recorded"})
-		return
-	}
 	card, _, err = t.client.Cards.ApplyOnce(ctx, id, action, opts, t.once)
-	if err != nil {
+	switch {
+	case errors.Is(err, loyalty.ErrAlreadyApplied) && card != nil:
+		reply(w, http.StatusOK, map[string]any{"receipt": in.Receipt, "balance": card.Balance, "note": "already recorded"})
+	case err != nil:
 		fail(w, err)
-		return
+	default:
+		reply(w, http.StatusOK, map[string]any{"receipt": in.Receipt, "balance": card.Balance})
 	}
-	reply(w, http.StatusOK, map[string]any{"receipt": in.Receipt, "balance": card.Balance})
 }
 
 // actionFor picks what a purchase of amount does to the card, by its type and its
@@ -131,23 +129,6 @@ func (t *till) actionFor(ctx context.Context, card *loyalty.Card, amount float64
 	return loyalty.Bind(cards.AddVisits, 1), nil
 }
 
-// already finds a receipt recorded before (the POS sent it again) in the card's history of
-// the last two days, so that a busy card's whole history is not read for every purchase.
-// A receipt recorded seconds ago may not show yet if the history lags behind the card.
-func (t *till) already(ctx context.Context, id, receipt string) (*loyalty.Card, bool) {
-	since := loyalty.DateOf(time.Now().AddDate(0, 0, -2))
-	for op, err := range t.client.Operations.All(ctx, &loyalty.OperationListOptions{CardID: id, StartDate: since}) {
-		if err != nil {
-			return nil, false
-		}
-		if ref, ok := loyalty.ReferenceOf(op.Comment); ok && ref == receipt {
-			card, _, err := t.client.Cards.Get(ctx, id)
-			return card, err == nil
-		}
-	}
-	return nil, false
-}
-
 // fail maps the SDK's errors to what a till can act on.
 func fail(w http.ResponseWriter, err error) {
 	status := http.StatusBadGateway
@@ -158,7 +139,7 @@ func fail(w http.ResponseWriter, err error) {
 		status = http.StatusConflict
 	case errors.Is(err, loyalty.ErrRateLimited):
 		status = http.StatusTooManyRequests
-	case loyalty.IsOutcomeUnknown(err):
+	case loyalty.IsOutcomeUnknown(err), errors.Is(err, loyalty.ErrLedger):
 		status = http.StatusServiceUnavailable // check the card before trying again
 	case errors.Is(err, loyalty.ErrInvalidArgument):
 		status = http.StatusBadRequest

@@ -1,0 +1,340 @@
+package loyalty
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Ledger is where the "once" helpers (Cards.ApplyOnce, Cards.FindOrIssue,
+// Customers.FindOrCreate, Companies.CreateOnce) claim a reference before they send anything and
+// record what became of it. A reference seen again, by a later call, another goroutine or
+// another process that shares the ledger, is answered from the ledger instead of being sent
+// twice; two callers that claim one reference at once send it at most once between them.
+//
+// The default is one in-memory ledger shared by every client of the process (see
+// NewMemoryLedger); the module github.com/loyaltycards/loyalty-go/redis has one that processes
+// and machines share. WithLedger sets another. For a reference the ledger does not know (it
+// was never claimed through it, or its entry has expired), the operations history stays the
+// witness.
+//
+// An implementation must be safe for concurrent use, and Claim must be atomic: of two holders
+// claiming one free key at once, exactly one gets it. Keys and entries carry no secret: a key
+// is made of digests (of the API key and of the reference), and an entry of ids and times.
+type Ledger interface {
+	// Claim takes key for holder, for at most hold, when the key is free or its entry says
+	// LedgerUnknown: it returns the entry it replaced (the zero entry for a free key) and
+	// true. Otherwise it returns the entry that stands (LedgerHeld by another holder, or
+	// LedgerApplied) and false.
+	Claim(ctx context.Context, key, holder string, hold time.Duration) (LedgerEntry, bool, error)
+	// Record replaces holder's claim with an outcome (LedgerApplied or LedgerUnknown), kept
+	// for keep. It changes nothing when holder no longer holds key.
+	Record(ctx context.Context, key, holder string, e LedgerEntry, keep time.Duration) error
+	// Release frees holder's claim, for a reference that was not applied and may be sent
+	// again. It changes nothing when holder no longer holds key.
+	Release(ctx context.Context, key, holder string) error
+}
+
+// LedgerState is what a ledger knows of a reference.
+type LedgerState uint8
+
+// The states of a ledger entry.
+const (
+	// LedgerFree: nothing is known; the zero entry.
+	LedgerFree LedgerState = iota
+	// LedgerHeld: a caller has claimed the reference and has not finished with it.
+	LedgerHeld
+	// LedgerApplied: the reference was applied (or the object created).
+	LedgerApplied
+	// LedgerUnknown: an attempt may or may not have been applied; whoever claims the
+	// reference next must find out before sending it again.
+	LedgerUnknown
+)
+
+// String names the state.
+func (s LedgerState) String() string {
+	switch s {
+	case LedgerHeld:
+		return "held"
+	case LedgerApplied:
+		return "applied"
+	case LedgerUnknown:
+		return "unknown"
+	}
+	return "free"
+}
+
+// LedgerEntry is what a ledger keeps of one reference.
+type LedgerEntry struct {
+	State LedgerState
+	// ID is what the reference acted on or created: a card, customer or company id.
+	ID string
+	// Sent and Ended bound the last attempt on the server's clock (zero when not known), so
+	// that whoever claims a LedgerUnknown entry can judge it without this machine's clock.
+	Sent, Ended time.Time
+}
+
+// ErrLedger matches every failure of the ledger itself (a Redis that cannot be reached, say).
+// The call it guarded sent nothing new: a ledger that cannot answer is never taken as
+// permission to send.
+var ErrLedger = errors.New("loyalty: the once-ledger failed")
+
+// ledgerError wraps a ledger's own failure so that errors.Is(err, ErrLedger) holds.
+type ledgerError struct {
+	op  string
+	err error
+}
+
+func (e *ledgerError) Error() string        { return "loyalty: once-ledger " + e.op + ": " + e.err.Error() }
+func (e *ledgerError) Unwrap() error        { return e.err }
+func (e *ledgerError) Is(target error) bool { return target == ErrLedger }
+
+// Default hold and keep times of the "once" helpers' ledger entries.
+const (
+	// DefaultLedgerHold bounds how long a claim is held: longer than any one helper call
+	// takes with the default settings, so a claim left by a process that died frees itself.
+	DefaultLedgerHold = 15 * time.Minute
+	// DefaultLedgerKeep is how long an outcome is remembered, as long as the history look-up
+	// before a first send searches back (Once.Window).
+	DefaultLedgerKeep = 7 * 24 * time.Hour
+)
+
+// onceKey names a reference in the ledger: the account (a digest of the base URL and the API
+// key), what kind of reference it is, and a digest of its parts. It holds no secret and no
+// personal data.
+func (c *Client) onceKey(kind string, parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return "once:" + c.account + ":" + kind + ":" + hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// accountDigest is what the ledger and the rate limiter key an account by: never the key.
+func accountDigest(base, apiKey string) string {
+	sum := sha256.Sum256([]byte(base + "\x00" + apiKey))
+	return hex.EncodeToString(sum[:12])
+}
+
+// newHolder returns a random holder token for one claim.
+func newHolder() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// claim is a reference held in the ledger by one helper call.
+type claim struct {
+	ledger Ledger
+	key    string
+	holder string
+	// prev is the entry the claim replaced: free, or unknown with its attempt's times.
+	prev LedgerEntry
+	done bool
+}
+
+// errHeldElsewhere is the cause of an OutcomeUnknownError for a reference that another call
+// holds until the caller's context ends.
+var errHeldElsewhere = errors.New("another call holds the reference and has not finished with it")
+
+// claimOnce claims key, waiting while another call holds it. It returns the claim, or the
+// entry that settles the call without one (LedgerApplied). A failing ledger is an ErrLedger
+// error: nothing may be sent.
+func (c *Client) claimOnce(ctx context.Context, key string) (*claim, LedgerEntry, error) {
+	holder := newHolder()
+	wait := 5 * time.Millisecond
+	for {
+		e, ok, err := c.ledger.Claim(ctx, key, holder, DefaultLedgerHold)
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return nil, LedgerEntry{}, ctx.Err()
+		case err != nil:
+			return nil, LedgerEntry{}, &ledgerError{"claim", err}
+		case ok:
+			return &claim{ledger: c.ledger, key: key, holder: holder, prev: e}, LedgerEntry{}, nil
+		case e.State == LedgerApplied:
+			return nil, e, nil
+		}
+		// Held by another call: wait for its outcome, polling at a pace that suits a shared
+		// store as well as memory.
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return nil, e, fmt.Errorf("%w (%w)", errHeldElsewhere, ctx.Err())
+		case <-timer.C:
+		}
+		wait = min(2*wait, 250*time.Millisecond)
+	}
+}
+
+// applied records that the reference was applied to (or created) id.
+func (cl *claim) applied(ctx context.Context, id string) error {
+	if cl == nil || cl.done {
+		return nil
+	}
+	cl.done = true
+	if err := cl.ledger.Record(context.WithoutCancel(ctx), cl.key, cl.holder, LedgerEntry{State: LedgerApplied, ID: id}, DefaultLedgerKeep); err != nil {
+		return &ledgerError{"record", err}
+	}
+	return nil
+}
+
+// unknown records an attempt whose outcome could not be learned, with its server times.
+func (cl *claim) unknown(ctx context.Context, id string, sent, ended time.Time) error {
+	if cl == nil || cl.done {
+		return nil
+	}
+	cl.done = true
+	e := LedgerEntry{State: LedgerUnknown, ID: id, Sent: sent, Ended: ended}
+	if err := cl.ledger.Record(context.WithoutCancel(ctx), cl.key, cl.holder, e, DefaultLedgerKeep); err != nil {
+		return &ledgerError{"record", err}
+	}
+	return nil
+}
+
+// release frees the claim when nothing was applied, unless an outcome was recorded. A
+// previous unknown entry is put back: freeing it would forget an attempt that may still show.
+func (cl *claim) release(ctx context.Context) {
+	if cl == nil || cl.done {
+		return
+	}
+	cl.done = true
+	ctx = context.WithoutCancel(ctx)
+	if cl.prev.State == LedgerUnknown {
+		_ = cl.ledger.Record(ctx, cl.key, cl.holder, cl.prev, DefaultLedgerKeep)
+		return
+	}
+	_ = cl.ledger.Release(ctx, cl.key, cl.holder)
+}
+
+// NewMemoryLedger returns a Ledger kept in this process's memory, remembering at most
+// maxEntries outcomes (the oldest are forgotten first; 0 means 100,000). Claims in progress
+// are never forgotten. It is what clients use unless WithLedger says otherwise: one for the
+// whole process, so that every client of one account shares it.
+func NewMemoryLedger(maxEntries int) Ledger {
+	if maxEntries <= 0 {
+		maxEntries = 100_000
+	}
+	return &memoryLedger{entries: map[string]*memoryEntry{}, max: maxEntries}
+}
+
+// defaultLedger is the process's ledger for clients without WithLedger.
+var defaultLedger = sync.OnceValue(func() Ledger { return NewMemoryLedger(0) })
+
+type memoryLedger struct {
+	mu      sync.Mutex
+	entries map[string]*memoryEntry
+	// order lists recorded outcomes oldest first, to forget the oldest beyond max; an item
+	// whose entry has since changed is skipped.
+	order    []recordedKey
+	recorded int // entries holding an outcome
+	seq      uint64
+	max      int
+	now      func() time.Time // for tests; time.Now when nil
+}
+
+type recordedKey struct {
+	key string
+	seq uint64
+}
+
+type memoryEntry struct {
+	LedgerEntry
+	holder  string
+	expires time.Time
+	seq     uint64 // set for a recorded outcome
+}
+
+func (l *memoryLedger) clock() time.Time {
+	if l.now != nil {
+		return l.now()
+	}
+	return time.Now()
+}
+
+// live returns key's entry unless it has expired.
+func (l *memoryLedger) live(key string) *memoryEntry {
+	e := l.entries[key]
+	if e != nil && !l.clock().Before(e.expires) {
+		l.drop(key, e)
+		return nil
+	}
+	return e
+}
+
+func (l *memoryLedger) drop(key string, e *memoryEntry) {
+	delete(l.entries, key)
+	if e.seq != 0 {
+		l.recorded--
+	}
+}
+
+// Claim takes a free or unknown key.
+func (l *memoryLedger) Claim(_ context.Context, key, holder string, hold time.Duration) (LedgerEntry, bool, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e := l.live(key)
+	if e != nil && e.State != LedgerUnknown {
+		return e.LedgerEntry, false, nil
+	}
+	var prev LedgerEntry
+	if e != nil {
+		prev = e.LedgerEntry
+		l.drop(key, e)
+	}
+	l.entries[key] = &memoryEntry{LedgerEntry: LedgerEntry{State: LedgerHeld}, holder: holder, expires: l.clock().Add(hold)}
+	return prev, true, nil
+}
+
+// Record keeps an outcome of holder's claim.
+func (l *memoryLedger) Record(_ context.Context, key, holder string, e LedgerEntry, keep time.Duration) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	cur := l.live(key)
+	if cur == nil || cur.State != LedgerHeld || cur.holder != holder {
+		return nil
+	}
+	l.seq++
+	l.entries[key] = &memoryEntry{LedgerEntry: e, expires: l.clock().Add(keep), seq: l.seq}
+	l.recorded++
+	l.order = append(l.order, recordedKey{key, l.seq})
+	l.forget()
+	return nil
+}
+
+// Release frees holder's claim.
+func (l *memoryLedger) Release(_ context.Context, key, holder string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if cur := l.live(key); cur != nil && cur.State == LedgerHeld && cur.holder == holder {
+		delete(l.entries, key)
+	}
+	return nil
+}
+
+// forget drops the oldest outcomes beyond max, and compacts order when most of it is stale.
+func (l *memoryLedger) forget() {
+	for l.recorded > l.max && len(l.order) > 0 {
+		k := l.order[0]
+		l.order = l.order[1:]
+		if e := l.entries[k.key]; e != nil && e.seq == k.seq {
+			l.drop(k.key, e)
+		}
+	}
+	if len(l.order) > 2*l.max+64 {
+		live := l.order[:0:0]
+		for _, k := range l.order {
+			if e := l.entries[k.key]; e != nil && e.seq == k.seq {
+				live = append(live, k)
+			}
+		}
+		l.order = live
+	}
+}

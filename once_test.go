@@ -1,0 +1,255 @@
+package loyalty_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	loyalty "github.com/loyaltycards/loyalty-go"
+	"github.com/loyaltycards/loyalty-go/loyaltytest"
+)
+
+// rowsWith counts the history rows of the card that carry ref, whatever the history's lag:
+// it reads the history through a server clock moved far ahead.
+func rowsWith(t *testing.T, c *loyalty.Client, id, ref string) int {
+	t.Helper()
+	n := 0
+	for op, err := range c.Operations.All(context.Background(), &loyalty.OperationListOptions{CardID: id}) {
+		require.NoError(t, err)
+		if got, ok := loyalty.ReferenceOf(op.Comment); ok && got == ref {
+			n++
+		}
+	}
+	return n
+}
+
+// stampCard issues one stamp card on srv.
+func stampCard(t *testing.T, srv *loyaltytest.Server) string {
+	t.Helper()
+	return issueCards(t, srv, srv.Client, 1)[0]
+}
+
+// A server whose clock is two days off the machine's, either way: the stamp whose answer was
+// lost is found in the history, not sent again.
+func TestApplyOnceHoldsUnderServerClockSkew(t *testing.T) {
+	t.Parallel()
+	for _, offset := range []time.Duration{48 * time.Hour, -48 * time.Hour, 49 * time.Hour, -49 * time.Hour} {
+		t.Run(offset.String(), func(t *testing.T) {
+			t.Parallel()
+			srv := loyaltytest.NewServer(loyaltytest.WithClockOffset(offset))
+			t.Cleanup(srv.Close)
+			id := stampCard(t, srv)
+			srv.InjectFault("POST /api/v2/cards/{id}/add-stamp", loyaltytest.Fault{DropAfter: true, Times: 1})
+			card, _, err := srv.Client.Cards.ApplyOnce(context.Background(), id, loyalty.Bind(srv.Client.Cards.AddStamps, 2),
+				&loyalty.ActionOptions{CardType: loyalty.CardTypeStamp, Reference: "r-skew"}, &loyalty.Once{Settle: 10 * time.Millisecond})
+			require.NoError(t, err)
+			assert.Equal(t, 2, card.Balance.NumberStampsTotal, "two stamps, not four")
+			assert.Equal(t, 1, rowsWith(t, srv.Client, id, "r-skew"))
+		})
+	}
+}
+
+// A receipt sent again (by the POS, by a worker restarted after a crash) is applied once:
+// in a row on one client, on another client of the process, on a client with a ledger of
+// its own (as another process would be, with only the history to go by), and by eight
+// goroutines at once.
+func TestApplyOnceIsOnceAcrossCalls(t *testing.T) {
+	t.Parallel()
+	srv := loyaltytest.NewServer()
+	t.Cleanup(srv.Close)
+	ctx := context.Background()
+	other, err := srv.NewClient()
+	require.NoError(t, err)
+	process, err := srv.NewClient(loyalty.WithLedger(loyalty.NewMemoryLedger(0)))
+	require.NoError(t, err)
+	once := &loyalty.Once{Settle: 10 * time.Millisecond}
+
+	id := stampCard(t, srv)
+	stamp := func(c *loyalty.Client, ref string) (*loyalty.Card, error) {
+		card, _, err := c.Cards.ApplyOnce(ctx, id, loyalty.Bind(c.Cards.AddStamps, 1), &loyalty.ActionOptions{Reference: ref}, once)
+		return card, err
+	}
+	card, err := stamp(srv.Client, "receipt-1")
+	require.NoError(t, err)
+	assert.Equal(t, 1, card.Balance.NumberStampsTotal)
+	for name, c := range map[string]*loyalty.Client{"the same client": srv.Client, "another client": other, "another process": process} {
+		card, err := stamp(c, "receipt-1")
+		require.ErrorIs(t, err, loyalty.ErrAlreadyApplied, name)
+		var already *loyalty.AlreadyAppliedError
+		require.ErrorAs(t, err, &already, name)
+		assert.Equal(t, "receipt-1", already.Reference)
+		require.NotNil(t, card, "%s: the card comes back with the error", name)
+		assert.Equal(t, 1, card.Balance.NumberStampsTotal, "%s: nothing applied again", name)
+	}
+	_, err = stamp(process, "receipt-1")
+	var already *loyalty.AlreadyAppliedError
+	require.ErrorAs(t, err, &already)
+	assert.Contains(t, already.Finding.Reason, "ledger", "the other process found it in the history once, and keeps it")
+
+	var wg sync.WaitGroup
+	errs := make([]error, 8)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = stamp(srv.Client, "receipt-2")
+		}()
+	}
+	wg.Wait()
+	applied := 0
+	for _, err := range errs {
+		if err == nil {
+			applied++
+		} else {
+			assert.ErrorIs(t, err, loyalty.ErrAlreadyApplied)
+		}
+	}
+	assert.Equal(t, 1, applied, "one of the eight sends it")
+	assert.Equal(t, 1, rowsWith(t, srv.Client, id, "receipt-1"))
+	assert.Equal(t, 1, rowsWith(t, srv.Client, id, "receipt-2"))
+
+	// Cashback, as the issue measured it: 2.13 stays 2.13.
+	cashback := issueFrom(t, srv, loyaltytest.TemplateCashback)
+	for range 2 {
+		card, _, err = srv.Client.Cards.ApplyOnce(ctx, cashback, loyalty.Bind(srv.Client.Cards.AddPoints, 42.60), &loyalty.ActionOptions{Reference: "receipt-3"}, once)
+		if err != nil {
+			require.ErrorIs(t, err, loyalty.ErrAlreadyApplied)
+		}
+		assert.InDelta(t, 2.13, card.Balance.Balance, 1e-9)
+	}
+}
+
+// issueFrom issues a card from the named default template.
+func issueFrom(t *testing.T, srv *loyaltytest.Server, template string) string {
+	t.Helper()
+	ctx := context.Background()
+	customer, _, err := srv.Client.Customers.Create(ctx, &loyalty.CustomerCreateRequest{FirstName: "Jo", Email: fmt.Sprintf("jo-%d@example.com", time.Now().UnixNano())})
+	require.NoError(t, err)
+	card, _, err := srv.Client.Cards.Create(ctx, &loyalty.CardCreateRequest{CustomerID: customer.ID, TemplateID: srv.TemplateNamed(template)})
+	require.NoError(t, err)
+	return card.ID
+}
+
+// A proxy holds the first add-stamp past the client's timeout and passes it on later: the
+// card has not changed when the client first looks, but the attempt is not over. Not applied
+// is only concluded once InFlight has passed, by when the held stamp has landed.
+func TestApplyOnceWaitsOutAnAttemptStillInFlight(t *testing.T) {
+	t.Parallel()
+	clk := newShiftClock()
+	srv := loyaltytest.NewServer(loyaltytest.WithClock(clk.Now))
+	t.Cleanup(srv.Close)
+	c, err := srv.NewClient(loyalty.WithTimeout(100 * time.Millisecond))
+	require.NoError(t, err)
+	id := stampCard(t, srv)
+	clk.shift(time.Minute) // the card last changed long before the attempt
+	srv.InjectFault("POST /api/v2/cards/{id}/add-stamp", loyaltytest.Fault{Hold: 500 * time.Millisecond, Times: 1})
+	card, _, err := c.Cards.ApplyOnce(context.Background(), id, loyalty.Bind(c.Cards.AddStamps, 1),
+		&loyalty.ActionOptions{CardType: loyalty.CardTypeStamp, Reference: "held"}, &loyalty.Once{Settle: 20 * time.Millisecond, InFlight: 2 * time.Second})
+	require.NoError(t, err)
+	assert.Equal(t, 1, card.Balance.NumberStampsTotal)
+	srv.WaitIdle() // the held stamp has landed
+	assert.Equal(t, 1, rowsWith(t, srv.Client, id, "held"))
+}
+
+// The history lags 20 s behind the cards (on a server clock running 100 times faster than
+// this machine's): no lag is assumed, so the lost stamp is found once its row shows, and
+// never sent again.
+func TestApplyOnceAssumesNoHistoryLag(t *testing.T) {
+	t.Parallel()
+	start := time.Now()
+	fast := func() time.Time { return start.Add(100 * time.Since(start)) }
+	srv := loyaltytest.NewServer(loyaltytest.WithClock(fast), loyaltytest.WithHistoryLag(20*time.Second))
+	t.Cleanup(srv.Close)
+	id := stampCard(t, srv)
+	srv.InjectFault("POST /api/v2/cards/{id}/add-stamp", loyaltytest.Fault{DropAfter: true, Times: 1})
+	card, _, err := srv.Client.Cards.ApplyOnce(context.Background(), id, loyalty.Bind(srv.Client.Cards.AddStamps, 1),
+		&loyalty.ActionOptions{CardType: loyalty.CardTypeStamp, Reference: "lagging"},
+		&loyalty.Once{Settle: 10 * time.Millisecond, InFlight: 10 * time.Millisecond, Lookups: 100})
+	require.NoError(t, err)
+	assert.Equal(t, 1, card.Balance.NumberStampsTotal)
+	assert.Equal(t, 1, srv.Requests("POST /api/v2/cards/{id}/add-stamp"), "sent once")
+}
+
+// What a first send costs: by default two reads before the action; with Fresh, the action
+// alone; a repeat answered by the ledger, one read.
+func TestApplyOnceLooksBeforeItSends(t *testing.T) {
+	t.Parallel()
+	srv := loyaltytest.NewServer()
+	t.Cleanup(srv.Close)
+	ctx := context.Background()
+	id := stampCard(t, srv)
+	routes := []string{"GET /api/v2/cards/{id}", "GET /api/v2/operations", "POST /api/v2/cards/{id}/add-stamp"}
+	count := func() []int {
+		out := make([]int, len(routes))
+		for i, r := range routes {
+			out[i] = srv.Requests(r)
+		}
+		return out
+	}
+	diff := func(before []int) []int {
+		after := count()
+		for i := range after {
+			after[i] -= before[i]
+		}
+		return after
+	}
+	opts := func(ref string) *loyalty.ActionOptions {
+		return &loyalty.ActionOptions{CardType: loyalty.CardTypeStamp, Reference: ref}
+	}
+	before := count()
+	_, _, err := srv.Client.Cards.ApplyOnce(ctx, id, loyalty.Bind(srv.Client.Cards.AddStamps, 1), opts("r-1"), nil)
+	require.NoError(t, err)
+	assert.Equal(t, []int{1, 1, 1}, diff(before), "the card, its history, then the action")
+
+	before = count()
+	_, _, err = srv.Client.Cards.ApplyOnce(ctx, id, loyalty.Bind(srv.Client.Cards.AddStamps, 1), opts("r-2"), &loyalty.Once{Fresh: true})
+	require.NoError(t, err)
+	assert.Equal(t, []int{0, 0, 1}, diff(before), "a fresh reference: the action alone")
+
+	before = count()
+	_, _, err = srv.Client.Cards.ApplyOnce(ctx, id, loyalty.Bind(srv.Client.Cards.AddStamps, 1), opts("r-2"), &loyalty.Once{Fresh: true})
+	require.ErrorIs(t, err, loyalty.ErrAlreadyApplied)
+	assert.Equal(t, []int{1, 0, 0}, diff(before), "a repeat answered by the ledger: one read of the card")
+}
+
+// failingLedger is a ledger that cannot be reached.
+type failingLedger struct{}
+
+var errUnreachable = errors.New("dial tcp 127.0.0.1:6379: connection refused")
+
+func (failingLedger) Claim(context.Context, string, string, time.Duration) (loyalty.LedgerEntry, bool, error) {
+	return loyalty.LedgerEntry{}, false, errUnreachable
+}
+func (failingLedger) Record(context.Context, string, string, loyalty.LedgerEntry, time.Duration) error {
+	return errUnreachable
+}
+func (failingLedger) Release(context.Context, string, string) error { return errUnreachable }
+
+// A ledger that cannot answer is never taken as leave to send: every helper fails closed.
+func TestOnceHelpersFailClosedWithoutTheirLedger(t *testing.T) {
+	t.Parallel()
+	srv := loyaltytest.NewServer()
+	t.Cleanup(srv.Close)
+	ctx := context.Background()
+	id := stampCard(t, srv)
+	c, err := srv.NewClient(loyalty.WithLedger(failingLedger{}))
+	require.NoError(t, err)
+	sent := srv.TotalRequests()
+	_, _, err = c.Cards.ApplyOnce(ctx, id, loyalty.Bind(c.Cards.AddStamps, 1), &loyalty.ActionOptions{Reference: "r"}, nil)
+	assert.ErrorIs(t, err, loyalty.ErrLedger)
+	assert.ErrorIs(t, err, errUnreachable, "the ledger's own error is kept")
+	_, _, err = c.Customers.FindOrCreate(ctx, &loyalty.CustomerCreateRequest{FirstName: "A", Email: "a@example.com"})
+	assert.ErrorIs(t, err, loyalty.ErrLedger)
+	_, _, err = c.Cards.FindOrIssue(ctx, &loyalty.CardCreateRequest{CustomerID: "c", TemplateID: 1}, nil)
+	assert.ErrorIs(t, err, loyalty.ErrLedger)
+	_, _, err = c.Companies.CreateOnce(ctx, &loyalty.CompanyCreateRequest{Name: "N", Email: "n@example.com", Phone: "1", Country: "US",
+		UserName: "A", UserSurname: "B", Password: "pw-123456", TariffID: 1, TariffPeriod: loyalty.TariffMonth}, nil)
+	assert.ErrorIs(t, err, loyalty.ErrLedger)
+	assert.Equal(t, sent, srv.TotalRequests(), "nothing was sent")
+}
