@@ -51,6 +51,8 @@ type Client struct {
 	// the least time the server may still be working on a request the client gave up on.
 	ledger         Ledger
 	attemptTimeout time.Duration
+	// now reads the clock for logged durations; tests replace it.
+	now func() time.Time
 
 	// cardTypes remembers the type of every card the client has seen, for the action check.
 	cardTypes    *typeCache
@@ -195,6 +197,7 @@ func newClient(apiKey string, opts []Option) (*Client, error) {
 		lookupTypes:  !cfg.noTypeLookup,
 		checkActions: !cfg.noActionCheck,
 		lookups:      new(singleflight.Group),
+		now:          time.Now,
 	}
 	if c.ledger == nil {
 		c.ledger = defaultLedger()
@@ -421,7 +424,7 @@ func (c *Client) do(ctx context.Context, r *call) (*Response, error) {
 	// about 55 ns on the benchmark machine, for a log line the default logger discards.
 	var start time.Time
 	if c.logger.Enabled(ctx, slog.LevelDebug) || c.logger.Enabled(ctx, slog.LevelWarn) {
-		start = time.Now()
+		start = c.now()
 	}
 	res, err := c.transport.Do(ctx, &req)
 	if res.Response == nil {
@@ -497,7 +500,7 @@ func (c *Client) log(ctx context.Context, r *call, status, attempts int, start t
 	}
 	attrs := []slog.Attr{
 		slog.String("method", r.method), slog.String("path", r.fullPath()), slog.Int("status", status),
-		slog.Int("attempts", attempts), slog.Duration("duration", time.Since(start)),
+		slog.Int("attempts", attempts), slog.Duration("duration", c.now().Sub(start)),
 	}
 	if err != nil {
 		attrs = append(attrs, slog.String("error", err.Error()))

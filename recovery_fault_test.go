@@ -17,6 +17,15 @@ import (
 	"github.com/loyaltycards/loyalty-go/loyaltytest"
 )
 
+// The fault tests' times. Only the injected faults outlast an attempt: every look-up read
+// has the same per-attempt timeout, and must finish within it on a loaded machine. The
+// server is done with any attempt faultHold after it arrived, so inFlight is above that.
+const (
+	attemptTimeout = 400 * time.Millisecond
+	faultHold      = 1200 * time.Millisecond
+	inFlight       = 1500 * time.Millisecond
+)
+
 // trialKind is one way an accrual can go wrong, as the fake injects it.
 type trialKind struct {
 	name  string
@@ -34,8 +43,8 @@ var trialKinds = []trialKind{
 	{"502", &loyaltytest.Fault{Status: 502, Times: 1}, false},
 	{"503", &loyaltytest.Fault{Status: 503, Times: 1}, false},
 	{"504", &loyaltytest.Fault{Status: 504, Times: 1}, false},
-	{"timed out before it was applied", &loyaltytest.Fault{Latency: 300 * time.Millisecond, Times: 1}, false},
-	{"applied, timed out before the answer", &loyaltytest.Fault{DelayAnswer: 300 * time.Millisecond, Times: 1}, false},
+	{"timed out before it was applied", &loyaltytest.Fault{Latency: faultHold, Times: 1}, false},
+	{"applied, timed out before the answer", &loyaltytest.Fault{DelayAnswer: faultHold, Times: 1}, false},
 	{"dropped before, another till stamps the card", &loyaltytest.Fault{DropBefore: true, Times: 1}, true},
 	{"applied and dropped, another till stamps the card", &loyaltytest.Fault{DropAfter: true, Times: 1}, true},
 }
@@ -54,14 +63,13 @@ func TestApplyOnceNeverDoublesAnAccrual(t *testing.T) {
 	clk := newShiftClock()
 	srv := loyaltytest.NewServer(loyaltytest.WithHistoryLag(lag), loyaltytest.WithClock(clk.Now))
 	t.Cleanup(srv.Close)
-	client, err := srv.NewClient(loyalty.WithTimeout(100*time.Millisecond), loyalty.WithRetryWait(time.Millisecond, 5*time.Millisecond))
+	client, err := srv.NewClient(loyalty.WithTimeout(attemptTimeout), loyalty.WithRetryWait(time.Millisecond, 5*time.Millisecond))
 	require.NoError(t, err)
 	rival, err := srv.NewClient()
 	require.NoError(t, err)
 	ctx := context.Background()
-	// No lag is assumed; the faults hold a request at most 300ms, so the server is done with
-	// an attempt 400ms after the client gave up on it.
-	once := &loyalty.Once{Settle: 50 * time.Millisecond, InFlight: 400 * time.Millisecond}
+	// No lag is assumed: "not applied" waits out the in-flight bound.
+	once := &loyalty.Once{Settle: 50 * time.Millisecond, InFlight: inFlight}
 
 	cards := issueCards(t, srv, srv.Client, trials) // with the default timeout: setting up is not the test
 
@@ -85,27 +93,7 @@ func TestApplyOnceNeverDoublesAnAccrual(t *testing.T) {
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			action := loyalty.Bind(client.Cards.AddStamps, 1)
-			var rivalDone sync.WaitGroup
-			if kind.rival {
-				// The other till stamps the card once our first attempt has begun.
-				began := make(chan struct{})
-				var first sync.Once
-				own := action
-				action = func(ctx context.Context, id string, opts *loyalty.ActionOptions) (*loyalty.Card, *loyalty.Response, error) {
-					first.Do(func() { close(began) })
-					return own(ctx, id, opts)
-				}
-				rivalDone.Add(1)
-				go func() {
-					defer rivalDone.Done()
-					<-began
-					_, _, _ = rival.Cards.AddStamps(ctx, id, 1, &loyalty.ActionOptions{CardType: loyalty.CardTypeStamp, Comment: "till 9"})
-				}()
-			}
-			_, _, err := client.Cards.ApplyOnce(ctx, id, action,
-				&loyalty.ActionOptions{CardType: loyalty.CardTypeStamp, Reference: ref, Comment: "till 3"}, once)
-			rivalDone.Wait()
+			err := runTrial(ctx, client, rival, id, ref, kind, once)
 			results[i] = result{kind: kind.name, err: err}
 		}()
 	}
@@ -148,6 +136,37 @@ func TestApplyOnceNeverDoublesAnAccrual(t *testing.T) {
 	}
 	t.Logf("%d trials, %d doubled:\n%s", trials, doubled, formatTally(tally))
 	assert.Zero(t, doubled, "no receipt may be applied twice")
+}
+
+// runTrial applies one stamp with ApplyOnce under kind's fault (already injected), with
+// another till stamping the card once the first attempt has begun when kind says so.
+func runTrial(ctx context.Context, client, rival *loyalty.Client, id, ref string, kind trialKind, once *loyalty.Once) error {
+	action := loyalty.Bind(client.Cards.AddStamps, 1)
+	returned := make(chan struct{})
+	var rivalDone sync.WaitGroup
+	if kind.rival {
+		began := make(chan struct{})
+		var first sync.Once
+		own := action
+		action = func(ctx context.Context, id string, opts *loyalty.ActionOptions) (*loyalty.Card, *loyalty.Response, error) {
+			first.Do(func() { close(began) })
+			return own(ctx, id, opts)
+		}
+		rivalDone.Add(1)
+		go func() {
+			defer rivalDone.Done()
+			select {
+			case <-began:
+				_, _, _ = rival.Cards.AddStamps(ctx, id, 1, &loyalty.ActionOptions{CardType: loyalty.CardTypeStamp, Comment: "till 9"})
+			case <-returned: // nothing was sent: there is no attempt to follow
+			}
+		}()
+	}
+	_, _, err := client.Cards.ApplyOnce(ctx, id, action,
+		&loyalty.ActionOptions{CardType: loyalty.CardTypeStamp, Reference: ref, Comment: "till 3"}, once)
+	close(returned)
+	rivalDone.Wait()
+	return err
 }
 
 // formatTally lists a tally one kind a line, in a stable order.
@@ -368,78 +387,81 @@ var createFaults = []trialKind{
 	{"dropped before it was applied", &loyaltytest.Fault{DropBefore: true, Times: 1}, false},
 	{"applied, answer dropped", &loyaltytest.Fault{DropAfter: true, Times: 1}, false},
 	{"502", &loyaltytest.Fault{Status: 502, Times: 1}, false},
-	{"applied, timed out before the answer", &loyaltytest.Fault{DelayAnswer: 120 * time.Millisecond, Times: 1}, false},
+	{"applied, timed out before the answer", &loyaltytest.Fault{DelayAnswer: faultHold, Times: 1}, false},
 }
 
 // TestCreatesHappenOnceUnderFaults runs each create helper under each fault, then once more
 // as a script run again would, and counts what exists: exactly one of each.
 func TestCreatesHappenOnceUnderFaults(t *testing.T) {
 	t.Parallel()
-	srv := loyaltytest.NewServer()
-	t.Cleanup(srv.Close)
-	c, err := srv.NewClient(loyalty.WithTimeout(80*time.Millisecond), loyalty.WithRetryWait(time.Millisecond, 5*time.Millisecond))
-	require.NoError(t, err)
-	ctx := context.Background()
 	// A lost create is sent again only once it can no longer land: InFlight after it ended.
-	once := &loyalty.Once{Settle: 100 * time.Millisecond, InFlight: 300 * time.Millisecond}
+	once := &loyalty.Once{Settle: 100 * time.Millisecond, InFlight: inFlight}
 	const rounds = 2
-	for r := range rounds {
-		for k, kind := range createFaults {
-			name := fmt.Sprintf("%s #%d", kind.name, r)
-			inject := func(route string) {
-				if kind.fault != nil {
-					srv.InjectFault(route, *kind.fault)
+	for k, kind := range createFaults {
+		t.Run(kind.name, func(t *testing.T) {
+			t.Parallel()
+			srv := loyaltytest.NewServer()
+			t.Cleanup(srv.Close)
+			c, err := srv.NewClient(loyalty.WithTimeout(attemptTimeout), loyalty.WithRetryWait(time.Millisecond, 5*time.Millisecond))
+			require.NoError(t, err)
+			ctx := context.Background()
+			for r := range rounds {
+				name := fmt.Sprintf("%s #%d", kind.name, r)
+				inject := func(route string) {
+					if kind.fault != nil {
+						srv.InjectFault(route, *kind.fault)
+					}
 				}
-			}
-			email := fmt.Sprintf("jane+%d-%d@example.com", r, k)
+				email := fmt.Sprintf("jane+%d-%d@example.com", r, k)
 
-			inject("POST /api/v2/customers")
-			req := &loyalty.CustomerCreateRequest{FirstName: "Jane", Email: email}
-			customer, _, err := c.Customers.FindOrCreate(ctx, req)
-			require.NoError(t, err, name)
-			again, _, err := c.Customers.FindOrCreate(ctx, req)
-			require.NoError(t, err, name)
-			assert.Equal(t, customer.ID, again.ID, "%s: run again, the same customer", name)
-			list, _, err := srv.Client.Customers.List(ctx, &loyalty.CustomerListOptions{Email: email})
-			require.NoError(t, err)
-			assert.Len(t, list, 1, "%s: one customer", name)
-
-			inject("POST /api/v2/cards")
-			issue := &loyalty.CardCreateRequest{CustomerID: customer.ID, TemplateID: srv.TemplateID(loyalty.CardTypeStamp)}
-			card, _, err := c.Cards.FindOrIssue(ctx, issue, once)
-			require.NoError(t, err, name)
-			card2, _, err := c.Cards.FindOrIssue(ctx, issue, once)
-			require.NoError(t, err, name)
-			assert.Equal(t, card.ID, card2.ID, "%s: run again, the same card", name)
-			cards, _, err := srv.Client.Cards.List(ctx, &loyalty.CardListOptions{CustomerID: customer.ID})
-			require.NoError(t, err)
-			assert.Len(t, cards, 1, "%s: one card", name)
-
-			inject("POST /api/v2/companies")
-			company := &loyalty.CompanyCreateRequest{Name: "Bean There " + name, Email: email, Phone: "+15555550100", Country: "US",
-				UserName: "Ann", UserSurname: "Lee", Password: "change-me-1", TariffID: 1, TariffPeriod: loyalty.TariffMonth}
-			created, _, err := c.Companies.CreateOnce(ctx, company, once)
-			if err != nil {
-				// Only a create that never landed may end unknown: a second company with
-				// the same email is not refused, so CreateOnce does not send again.
-				require.True(t, loyalty.IsOutcomeUnknown(err), "%s: %v", name, err)
-			}
-			rerun, _, err := c.Companies.CreateOnce(ctx, company, once)
-			require.NoError(t, err, "%s: the script run again", name)
-			if created != nil {
-				assert.Equal(t, created.ID, rerun.ID, "%s: the same company", name)
-			}
-			assert.NotEmpty(t, rerun.APIKey.Reveal(), "%s: read whole, with its key", name)
-			n := 0
-			for co, err := range srv.Client.Companies.All(ctx, nil) {
+				inject("POST /api/v2/customers")
+				req := &loyalty.CustomerCreateRequest{FirstName: "Jane", Email: email}
+				customer, _, err := c.Customers.FindOrCreate(ctx, req)
+				require.NoError(t, err, name)
+				again, _, err := c.Customers.FindOrCreate(ctx, req)
+				require.NoError(t, err, name)
+				assert.Equal(t, customer.ID, again.ID, "%s: run again, the same customer", name)
+				list, _, err := srv.Client.Customers.List(ctx, &loyalty.CustomerListOptions{Email: email})
 				require.NoError(t, err)
-				if strings.EqualFold(co.Email, email) {
-					n++
+				assert.Len(t, list, 1, "%s: one customer", name)
+
+				inject("POST /api/v2/cards")
+				issue := &loyalty.CardCreateRequest{CustomerID: customer.ID, TemplateID: srv.TemplateID(loyalty.CardTypeStamp)}
+				card, _, err := c.Cards.FindOrIssue(ctx, issue, once)
+				require.NoError(t, err, name)
+				card2, _, err := c.Cards.FindOrIssue(ctx, issue, once)
+				require.NoError(t, err, name)
+				assert.Equal(t, card.ID, card2.ID, "%s: run again, the same card", name)
+				cards, _, err := srv.Client.Cards.List(ctx, &loyalty.CardListOptions{CustomerID: customer.ID})
+				require.NoError(t, err)
+				assert.Len(t, cards, 1, "%s: one card", name)
+
+				inject("POST /api/v2/companies")
+				company := &loyalty.CompanyCreateRequest{Name: "Bean There " + name, Email: email, Phone: "+15555550100", Country: "US",
+					UserName: "Ann", UserSurname: "Lee", Password: "change-me-1", TariffID: 1, TariffPeriod: loyalty.TariffMonth}
+				created, _, err := c.Companies.CreateOnce(ctx, company, once)
+				if err != nil {
+					// Only a create that never landed may end unknown: a second company with
+					// the same email is not refused, so CreateOnce does not send again.
+					require.True(t, loyalty.IsOutcomeUnknown(err), "%s: %v", name, err)
 				}
+				rerun, _, err := c.Companies.CreateOnce(ctx, company, once)
+				require.NoError(t, err, "%s: the script run again", name)
+				if created != nil {
+					assert.Equal(t, created.ID, rerun.ID, "%s: the same company", name)
+				}
+				assert.NotEmpty(t, rerun.APIKey.Reveal(), "%s: read whole, with its key", name)
+				n := 0
+				for co, err := range srv.Client.Companies.All(ctx, nil) {
+					require.NoError(t, err)
+					if strings.EqualFold(co.Email, email) {
+						n++
+					}
+				}
+				assert.Equal(t, 1, n, "%s: one company", name)
+				srv.ClearFaults()
 			}
-			assert.Equal(t, 1, n, "%s: one company", name)
-			srv.ClearFaults()
-		}
+		})
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -170,8 +171,32 @@ func TestAJoinedLookUpSurvivesTheOtherActionsCancel(t *testing.T) {
 		_, _, err := c.Cards.AddStamps(context.Background(), "638920-251-210", 1, nil)
 		joined <- err
 	}()
-	time.Sleep(20 * time.Millisecond) // let it join the look-up in flight
+	waitForStack(t, "TestAJoinedLookUpSurvivesTheOtherActionsCancel", "singleflight.(*Group).Do", "sync.(*WaitGroup).Wait") // joined
 	cancel()
 	assert.ErrorIs(t, <-leaderDone, context.Canceled)
 	require.NoError(t, <-joined, "the joined action looked the card up again on its own")
+}
+
+// waitForStack waits until a goroutine started by the test named has all of frames on its
+// stack: a state to act in, observed rather than guessed with a sleep.
+func waitForStack(t *testing.T, test string, frames ...string) {
+	t.Helper()
+	buf := make([]byte, 1<<20)
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) {
+		for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
+			if !strings.Contains(g, "created by ") || !strings.Contains(g, test) {
+				continue
+			}
+			all := true
+			for _, f := range frames {
+				all = all && strings.Contains(g, f)
+			}
+			if all {
+				return
+			}
+		}
+		runtime.Gosched()
+	}
+	t.Fatalf("no goroutine of %s reached %v", test, frames)
 }

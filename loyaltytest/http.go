@@ -142,7 +142,7 @@ func (s *Server) serve(rt route) http.HandlerFunc {
 		if rt.app {
 			key = r.Header.Get("X-App-Token")
 		}
-		if s.hooks.limited(key, time.Now()) {
+		if s.hooks.limited(key, s.st.set.now()) {
 			w.Header().Set("Retry-After", "1")
 			s.writeError(w, rt.app, fail(http.StatusTooManyRequests, "Too many requests"))
 			return

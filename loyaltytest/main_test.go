@@ -2,6 +2,7 @@ package loyaltytest_test
 
 import (
 	"testing"
+	_ "time/tzdata" // TZ=Pacific/Kiritimati works on a machine without zone files (CI sets it)
 
 	"go.uber.org/goleak"
 )

@@ -134,8 +134,9 @@ func WithTemplates(templates ...Template) Option {
 }
 
 // WithRateLimit makes the server answer 429 (with Retry-After: 1) to a key that sends more
-// than perSecond requests within a second, as the live API is believed to at about 10. Off by
-// default, so that tests do not depend on timing.
+// than perSecond requests within a second of the server's clock, as the live API is believed
+// to at about 10. Off by default, so that tests do not depend on timing; a test that pins the
+// clock (WithClock) knows exactly which requests share a second.
 func WithRateLimit(perSecond int) Option {
 	return func(s *settings) { s.rateLimit = perSecond }
 }
@@ -236,6 +237,37 @@ func (s *Server) WaitIdle() {
 	defer s.busyMu.Unlock()
 	for s.busy > 0 {
 		s.idle.Wait()
+	}
+}
+
+// WaitForHistory waits until the operations history shows every row written so far
+// (WithHistoryLag hides each for the lag, on the server's clock). With a clock that stands
+// still (WithClock), rows the lag hides stay hidden: it returns once the clock has not moved
+// for a while, and the caller moves it.
+func (s *Server) WaitForHistory() {
+	for {
+		s.mu.Lock()
+		var last time.Time
+		for _, t := range s.st.allTenants() {
+			for _, op := range t.ops {
+				if op.visibleAt.After(last) {
+					last = op.visibleAt
+				}
+			}
+		}
+		now := s.st.set.now()
+		s.mu.Unlock()
+		if !last.After(now) {
+			return
+		}
+		select {
+		case <-time.After(min(last.Sub(now), 50*time.Millisecond)):
+		case <-s.closing:
+			return
+		}
+		if !s.st.set.now().After(now) {
+			return // the clock stands still
+		}
 	}
 }
 
