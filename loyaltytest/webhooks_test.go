@@ -44,7 +44,7 @@ func (r *receiver) names() []loyalty.EventName {
 func newReceiver(t *testing.T) (*receiver, *httptest.Server) {
 	t.Helper()
 	rcv := &receiver{seen: map[string]bool{}}
-	hook := httptest.NewServer(&loyalty.WebhookHandler{Handle: rcv.handle, Verify: loyalty.VerifyToken("token", "s3cret")})
+	hook := httptest.NewServer(&loyalty.WebhookHandler{Handle: rcv.handle, VerifyRequest: loyalty.VerifyToken("token", "s3cret")})
 	t.Cleanup(hook.Close)
 	return rcv, hook
 }

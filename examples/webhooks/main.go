@@ -15,6 +15,7 @@ import (
 	"log"
 	"net/http/httptest"
 	"sync"
+	"time"
 
 	loyalty "github.com/loyaltycards/loyalty-go"
 	"github.com/loyaltycards/loyalty-go/loyaltytest"
@@ -66,7 +67,10 @@ func main() {
 	// secret token that VerifyToken checks; anything without it gets 401.
 	token := rand.Text()
 	local := &balances{seen: map[string]bool{}, stamps: map[string]int{}}
-	receiver := httptest.NewServer(&loyalty.WebhookHandler{Handle: local.apply, Verify: loyalty.VerifyToken("token", token)})
+	receiver := httptest.NewUnstartedServer(&loyalty.WebhookHandler{Handle: local.apply, VerifyRequest: loyalty.VerifyToken("token", token)})
+	// A public receiver bounds what a sender may hold: the headers, the body, the answer.
+	receiver.Config.ReadHeaderTimeout, receiver.Config.ReadTimeout, receiver.Config.WriteTimeout = 5*time.Second, 15*time.Second, 15*time.Second
+	receiver.Start()
 	defer receiver.Close()
 
 	sub, _, err := client.Webhooks.Subscribe(ctx, &loyalty.WebhookSubscribeRequest{
