@@ -86,6 +86,19 @@
 // A DELETE whose first answer was lost and whose retry is answered 404 succeeded: the first
 // attempt deleted the object. The call returns no error and sets Response.DeletedEarlier.
 //
+// # Once
+//
+// Cards.ApplyOnce applies a card action at most once per reference (a receipt id), across
+// calls, goroutines and clients of the process, and across processes that share a Ledger: it
+// claims the reference in the ledger, looks it up in the card's history before the first
+// send, and after a lost answer finds out from the history whether the action was applied
+// before it sends again. A repeat returns the card and ErrAlreadyApplied. Every judgement is
+// made on the server's clock; "not applied" needs evidence (the card unchanged since before
+// the attempt, or the history shown to cover the card's last change) and waits until the
+// attempt can no longer be in flight at the server (Once.InFlight). Customers.FindOrCreate,
+// Cards.FindOrIssue and Companies.CreateOnce do the same for creates. The README's "When the
+// outcome is unknown" says what each covers and costs.
+//
 // # Redirects
 //
 // Redirects are never followed, whatever http.Client is given: net/http would pass the
@@ -111,9 +124,12 @@
 // # Webhooks
 //
 // client.Webhooks subscribes a URL to events; WebhookHandler (or ParseEvent) receives them as
-// typed Events, refusing deliveries that fail Verify, are too large, malformed or too old.
+// typed Events. It refuses a delivery that fails VerifyRequest before reading its body, then
+// one too large, too slow, failing Verify or malformed, answering each with its status alone.
 // Deliveries come at least once: Event.Key drops repeats. The platform's signature scheme is
-// unconfirmed, so VerifyToken checks a secret token in the subscribed URL instead.
+// unconfirmed, so VerifyToken checks a secret token in the subscribed URL instead. Delivery
+// timestamps are not signed and the receiver's clock may be off: no age check is made unless
+// MaxAge asks for one.
 //
 // # Testing with loyaltytest
 //

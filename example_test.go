@@ -157,7 +157,8 @@ func ExampleClient_Do() {
 
 // A till stamps a card for a receipt. The answer is lost (the fake drops the connection after
 // applying the stamp); ApplyOnce finds the receipt in the card's history instead of stamping
-// twice.
+// twice. The POS then sends the receipt again: it is answered ErrAlreadyApplied, and nothing
+// is sent.
 func ExampleCardsService_ApplyOnce() {
 	srv := loyaltytest.NewServer()
 	defer srv.Close()
@@ -166,14 +167,20 @@ func ExampleCardsService_ApplyOnce() {
 	card, _, _ := client.Cards.Create(ctx, &loyalty.CardCreateRequest{CustomerID: customer.ID, TemplateID: srv.TemplateID(loyalty.CardTypeStamp)})
 	srv.InjectFault("POST /api/v2/cards/{id}/add-stamp", loyaltytest.Fault{DropAfter: true, Times: 1})
 
-	card, _, err := client.Cards.ApplyOnce(ctx, card.ID, loyalty.Bind(client.Cards.AddStamps, 2),
-		&loyalty.ActionOptions{Reference: "receipt-8812", Comment: "till 3"},
-		&loyalty.Once{Settle: 10 * time.Millisecond}) // at a real till, leave Once nil: 5s
-	if err != nil {
-		log.Fatal(err) // still unknown: show "check the card" to the cashier, do not resend
+	for range 2 { // the second time, the POS sends the receipt again
+		card, _, err := client.Cards.ApplyOnce(ctx, card.ID, loyalty.Bind(client.Cards.AddStamps, 2),
+			&loyalty.ActionOptions{Reference: "receipt-8812", Comment: "till 3"},
+			&loyalty.Once{Settle: 10 * time.Millisecond}) // at a real till, leave Once nil
+		switch {
+		case errors.Is(err, loyalty.ErrAlreadyApplied):
+			// the POS sent this receipt before: nothing was sent now, card is as it stands
+		case err != nil:
+			log.Fatal(err) // unknown: show "check the card" to the cashier, do not resend
+		}
+		fmt.Println(card.Balance.NumberStampsTotal, "stamps;", srv.Requests("POST /api/v2/cards/{id}/add-stamp"),
+			"stamp request sent; already applied:", errors.Is(err, loyalty.ErrAlreadyApplied))
 	}
-	fmt.Println(card.Balance.NumberStampsTotal, "stamps after one lost answer;",
-		srv.Requests("POST /api/v2/cards/{id}/add-stamp"), "stamp request sent")
 	// Output:
-	// 2 stamps after one lost answer; 1 stamp request sent
+	// 2 stamps; 1 stamp request sent; already applied: false
+	// 2 stamps; 1 stamp request sent; already applied: true
 }
