@@ -253,3 +253,37 @@ func TestOnceHelpersFailClosedWithoutTheirLedger(t *testing.T) {
 	assert.ErrorIs(t, err, loyalty.ErrLedger)
 	assert.Equal(t, sent, srv.TotalRequests(), "nothing was sent")
 }
+
+// Eight workers run the same provisioning step at once: one company, one customer, one card.
+func TestCreatesAreOnceAcrossGoroutines(t *testing.T) {
+	t.Parallel()
+	srv := loyaltytest.NewServer()
+	t.Cleanup(srv.Close)
+	ctx := context.Background()
+	c := srv.Client
+	company := &loyalty.CompanyCreateRequest{Name: "Bean There", Email: "owner@beanthere.example", Phone: "+15555550100", Country: "US",
+		UserName: "Ann", UserSurname: "Lee", Password: "change-me-1", TariffID: 1, TariffPeriod: loyalty.TariffMonth}
+	customer := &loyalty.CustomerCreateRequest{FirstName: "Jane", Email: "jane@example.com"}
+	var wg sync.WaitGroup
+	ids := make([]string, 8)
+	for i := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			co, _, err := c.Companies.CreateOnce(ctx, company, nil)
+			require.NoError(t, err)
+			cu, _, err := c.Customers.FindOrCreate(ctx, customer)
+			require.NoError(t, err)
+			card, _, err := c.Cards.FindOrIssue(ctx, &loyalty.CardCreateRequest{CustomerID: cu.ID, TemplateID: srv.TemplateID(loyalty.CardTypeStamp)}, nil)
+			require.NoError(t, err)
+			ids[i] = fmt.Sprint(co.ID, cu.ID, card.ID)
+		}()
+	}
+	wg.Wait()
+	for _, id := range ids {
+		assert.Equal(t, ids[0], id, "every worker got the same three")
+	}
+	assert.Equal(t, 1, srv.Requests("POST /api/v2/companies"))
+	assert.Equal(t, 1, srv.Requests("POST /api/v2/customers"))
+	assert.Equal(t, 1, srv.Requests("POST /api/v2/cards"))
+}
