@@ -47,6 +47,8 @@ type Client struct {
 	// account names the key's account in the ledger and the rate limiter: a digest of the
 	// base URL and the key, never the key.
 	account string
+	// appKey is the rate key of the app token, for the marketplace calls.
+	appKey string
 	// ledger is where the "once" helpers claim references; attemptTimeout bounds one attempt,
 	// the least time the server may still be working on a request the client gave up on.
 	ledger         Ledger
@@ -179,6 +181,7 @@ func newClient(apiKey string, opts []Option) (*Client, error) {
 		userAgent: ua,
 		logger:    logger,
 		account:   accountDigest(base, apiKey),
+		appKey:    accountDigest(base, "app\x00"+cfg.appToken),
 		ledger:    cfg.ledger,
 		transport: transport.New(transport.Config{
 			HTTPClient:      cfg.httpClient,
@@ -188,9 +191,9 @@ func newClient(apiKey string, opts []Option) (*Client, error) {
 			WaitMax:         cfg.waitMax,
 			MaxRetryAfter:   cfg.maxRetryAfter,
 			RetryAfterScale: cfg.retryAfterScale,
-			RateLimit:       cfg.rateLimit,
-			RateBurst:       cfg.rateBurst,
+			Limiter:         cfg.limiter,
 			Logger:          logger,
+			Hooks:           transport.Hooks(cfg.hooks),
 		}),
 
 		cardTypes:    newTypeCache(cfg.typeCacheSize),
@@ -389,11 +392,11 @@ func (c *Client) do(ctx context.Context, r *call) (*Response, error) {
 	case r.app && c.appToken == "":
 		return nil, invalid("appToken", "the marketplace needs an app token (NewAppClient or WithAppToken)")
 	case r.app:
-		req.AuthHeader, req.AuthValue = "X-App-Token", c.appToken
+		req.AuthHeader, req.AuthValue, req.RateKey = "X-App-Token", c.appToken, c.appKey
 	case c.apiKey == "":
 		return nil, invalid("apiKey", "this client has only an app token; it can call the marketplace only")
 	default:
-		req.AuthHeader, req.AuthValue = "X-Api-Key", c.apiKey // X-API-Key, written as net/http keeps it
+		req.AuthHeader, req.AuthValue, req.RateKey = "X-Api-Key", c.apiKey, c.account // X-API-Key, written as net/http keeps it
 	}
 	if r.sub != "" {
 		req.URL = c.base + r.prefix() + r.path + r.id + "/" + r.sub

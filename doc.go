@@ -73,15 +73,20 @@
 //
 // # Retries and the outcome-unknown rule
 //
-// Requests that read or delete (GET, DELETE) are repeated after connection errors, attempt
-// timeouts and 429, 502, 503 and 504 answers, with exponential backoff and jitter, honouring
-// Retry-After up to a cap (WithMaxRetryAfter), within the caller's context. Requests that
-// change state (POST, PATCH) carry no idempotency key, so sending one twice may add a stamp or
-// points twice: they are repeated only when the server certainly did not act, that is after a
-// 429 or when the request never left (the connection or the TLS handshake failed). When such
+// The retry loop is go-retryablehttp's, with the SDK's own CheckRetry, Backoff and
+// ErrorHandler. Requests that read or delete (GET, DELETE) are repeated after connection
+// errors, attempt timeouts and 429, 502, 503 and 504 answers, with exponential backoff and
+// jitter, honouring Retry-After up to a cap (WithMaxRetryAfter) and never below the minimum
+// wait, within the caller's context. Requests that change state (POST, PATCH) carry no
+// idempotency key, so sending one twice may add a stamp or points twice: they are repeated
+// only when the server certainly did not act, that is after a 429 or when the request never
+// reached the server, which the client knows from whether net/http handed the attempt a
+// connection (a DNS failure, a refused dial, a TLS handshake that failed or stalled). When such
 // a request times out, loses its connection or gets a 5xx, the error is an
 // *OutcomeUnknownError (ErrOutcomeUnknown): read the card or its operations before deciding to
 // send it again. Certificate errors and requests net/http cannot send are never retried.
+// WithRetryHooks hands in a go-retryablehttp logger, log hooks or CheckRetry, which cannot
+// weaken these rules.
 //
 // A DELETE whose first answer was lost and whose retry is answered 404 succeeded: the first
 // attempt deleted the object. The call returns no error and sets Response.DeletedEarlier.

@@ -1,11 +1,14 @@
 package loyalty
 
 import (
+	"fmt"
 	"log/slog"
 	"math"
 	"net/http"
 	"strings"
 	"time"
+
+	retryablehttp "github.com/hashicorp/go-retryablehttp"
 )
 
 type config struct {
@@ -25,8 +28,8 @@ type config struct {
 	typeCacheSize   int
 	noTypeLookup    bool
 	noActionCheck   bool
-	rateLimit       float64
-	rateBurst       int
+	limiter         RateLimiter
+	hooks           RetryHooks
 	ledger          Ledger
 }
 
@@ -139,7 +142,8 @@ func WithRetryAfterScale(scale float64) Option {
 // of up to burst requests, waiting (as long as the call's context allows) before each
 // attempt, retries included. The API answers 429 past about 10 requests a second per key.
 // The limit belongs to the key: clients derived with ForAPIKey or ForCompany for the same
-// key share one limiter, and each company key has its own. The default is no limit.
+// key share one bucket, and each company key has its own. It is NewMemoryRateLimiter, for one
+// process; WithRateLimiter shares a limit between processes. The default is no limit.
 func WithRateLimit(perSecond float64, burst int) Option {
 	return func(c *config) error {
 		switch {
@@ -148,9 +152,60 @@ func WithRateLimit(perSecond float64, burst int) Option {
 		case burst < 1:
 			return invalid("rateLimit", "burst must be 1 or more")
 		}
-		c.rateLimit, c.rateBurst = perSecond, burst
+		c.limiter = NewMemoryRateLimiter(perSecond, burst)
 		return nil
 	}
+}
+
+// WithRateLimiter makes the client ask l before every attempt, retries included: a limiter
+// that several processes share (the redis module's) keeps them all within one key's limit.
+// Clients derived with ForAPIKey or ForCompany ask the same limiter, each under its own key.
+func WithRateLimiter(l RateLimiter) Option {
+	return func(c *config) error {
+		if l == nil {
+			return invalid("rateLimiter", "must not be nil")
+		}
+		c.limiter = l
+		return nil
+	}
+}
+
+// WithRetryHooks hands go-retryablehttp settings you already have to the client's retry
+// engine, which is go-retryablehttp: a Logger or LeveledLogger, request and response log
+// hooks, and a CheckRetry. None of them sees the API key, a body or a query string, and none
+// can make the client send again a state change that may have reached the server (see
+// RetryHooks). WithLogger's slog records go on as before.
+func WithRetryHooks(h RetryHooks) Option {
+	return func(c *config) error {
+		if h.Logger != nil {
+			switch h.Logger.(type) {
+			case retryablehttp.Logger, retryablehttp.LeveledLogger:
+			default:
+				return invalid("retryHooks.logger", fmt.Sprintf("is a %T, not a retryablehttp.Logger or LeveledLogger", h.Logger))
+			}
+		}
+		c.hooks = h
+		return nil
+	}
+}
+
+// RetryHooks are go-retryablehttp settings for WithRetryHooks.
+type RetryHooks struct {
+	// Logger is a retryablehttp.Logger or retryablehttp.LeveledLogger, for the library's own
+	// records of each attempt and retry; every URL in them has its query string masked.
+	Logger any
+	// RequestLogHook is called before each attempt, with a copy of the request that carries
+	// no credential header, no body and no query string.
+	RequestLogHook retryablehttp.RequestLogHook
+	// ResponseLogHook is called with each answer before the client reads it: a copy without
+	// its body, whose Request is masked as above.
+	ResponseLogHook retryablehttp.ResponseLogHook
+	// CheckRetry is asked after each attempt where sending it again is safe (a read or a
+	// delete, a keyed marketplace call, a request that never reached the server, a 429), and
+	// decides there: it may retry more (a 500 to a read) or less. A POST or PATCH that may
+	// have reached the server is never sent again, whatever it says; nor a redirect, nor a
+	// failure no retry can mend. Its error is ignored, and the response it sees has no body.
+	CheckRetry retryablehttp.CheckRetry
 }
 
 // WithLogger sends one record per request (method, path, status, attempts, duration) and one

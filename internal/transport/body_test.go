@@ -3,10 +3,12 @@ package transport
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -57,11 +59,30 @@ type errReader struct{ err error }
 
 func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 
-func TestLimitersAreOnePerCredential(t *testing.T) {
+func TestLimitersAreOnePerKey(t *testing.T) {
 	t.Parallel()
-	l := newLimiters(10, 0)
-	a, b := l.get("key-a"), l.get("key-b")
-	assert.Same(t, a, l.get("key-a"), "the same key shares one limiter")
+	l := NewMemoryLimiter(10, 0)
+	now := time.Now()
+	a, b := l.bucket("key-a", now), l.bucket("key-b", now)
+	assert.Same(t, a, l.bucket("key-a", now), "the same key shares one bucket")
 	assert.NotSame(t, a, b)
 	assert.Equal(t, 1, a.Burst(), "a burst below 1 would never admit anything")
+}
+
+// A process that makes a client for each of many keys keeps only the buckets in use: a bucket
+// that has filled up again is dropped, since a new one would be the same.
+func TestIdleBucketsAreDropped(t *testing.T) {
+	t.Parallel()
+	l := NewMemoryLimiter(10, 1)
+	now := time.Now()
+	for i := range 10_000 {
+		require.True(t, l.bucket(fmt.Sprint("key-", i), now).AllowN(now, 1))
+	}
+	busy := l.bucket("busy", now)
+	require.True(t, busy.AllowN(now, 1))
+	assert.Equal(t, 10_001, l.Len())
+	later := now.Add(2 * time.Second) // every bucket refilled; "busy" is used again now
+	require.True(t, l.bucket("busy", later).AllowN(later, 1))
+	assert.Equal(t, 1, l.Len(), "only the bucket in use is kept")
+	assert.NotSame(t, busy, l.bucket("busy", later), "a full bucket was dropped and made again")
 }

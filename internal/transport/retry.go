@@ -53,30 +53,38 @@ type policy struct {
 	logger        *slog.Logger
 }
 
-// logRetry records one retry: the request's method and path (never its query, which may
-// carry personal data) and what went wrong.
-func (p *policy) logRetry(ctx context.Context, req *http.Request, attempt int, resp *http.Response, err error) {
-	if req == nil || !p.logger.Enabled(ctx, slog.LevelInfo) {
+// logRetry records one retry, just before its wait: the request's method and path (never its
+// query, which may carry personal data) and what went wrong.
+func (p *policy) logRetry(ctx context.Context, attempt int, resp *http.Response, err error) {
+	if !p.logger.Enabled(ctx, slog.LevelInfo) {
 		return
 	}
 	attrs := []slog.Attr{slog.Int("attempt", attempt)}
-	if resp != nil {
-		attrs = append(attrs, slog.String("method", req.Method),
-			slog.String("path", req.URL.Path), slog.Int("status", resp.StatusCode))
-	} else {
+	switch {
+	case resp != nil && resp.Request != nil:
+		attrs = append(attrs, slog.String("method", resp.Request.Method),
+			slog.String("path", resp.Request.URL.Path), slog.Int("status", resp.StatusCode))
+	case err != nil:
 		attrs = append(attrs, slog.String("error", withoutURL(err).Error()))
 	}
 	p.logger.LogAttrs(ctx, slog.LevelInfo, "loyalty retry", attrs...)
 }
 
-// decide is the retry table of the README, one rule per case.
+// decide is the retry table of the README, one rule per case, for a failure judged by its
+// error's type alone.
 func (p *policy) decide(class Class, resp *http.Response, err error) bool {
+	return p.decideReached(class, resp, err, err != nil && !notSent(err))
+}
+
+// decideReached is the retry table, given whether a failed attempt may have reached the
+// server.
+func (p *policy) decideReached(class Class, resp *http.Response, err error, reached bool) bool {
 	if err != nil {
 		if permanent(err) {
 			return false
 		}
 		if class == Unsafe {
-			return notSent(err)
+			return !reached
 		}
 		return true
 	}
@@ -94,26 +102,20 @@ func (p *policy) decide(class Class, resp *http.Response, err error) bool {
 	return false
 }
 
-// ambiguous reports an attempt that may have reached the server and acted.
-func ambiguous(resp *http.Response, err error) bool {
-	if err != nil {
-		return !notSent(err)
-	}
-	return resp.StatusCode >= 500
-}
-
 // waitAllowed refuses a retry the server wants delayed beyond the cap.
 func (p *policy) waitAllowed(resp *http.Response) bool {
 	d, ok := ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 	return !ok || d <= p.maxRetryAfter
 }
 
-// backoff is the wait before the next attempt: Retry-After when the server gave one, otherwise an
-// exponential step from minWait with jitter above it, never below minWait nor above maxWait.
+// backoff is the wait before the next attempt: Retry-After when the server gave one (but
+// never less than minWait: a Retry-After of 0 or a past date does not make a client hammer the
+// server), otherwise an exponential step from minWait with jitter above it, never below
+// minWait nor above maxWait.
 func (p *policy) backoff(minWait, maxWait time.Duration, attempt int, resp *http.Response) time.Duration {
 	if resp != nil {
 		if d, ok := ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
-			return scaled(min(d, p.maxRetryAfter), p.scale)
+			return max(scaled(min(d, p.maxRetryAfter), p.scale), minWait)
 		}
 	}
 	return jittered(minWait, maxWait, attempt)

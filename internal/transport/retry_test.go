@@ -172,3 +172,14 @@ func TestClassResolve(t *testing.T) {
 	}
 	assert.Equal(t, Keyed, Keyed.Resolve("POST"))
 }
+
+// Retry-After: 0, or a date already past, still waits the minimum: three retries in 2 ms would
+// hammer a server that asked to be left alone.
+func TestRetryAfterNowWaitsTheMinimum(t *testing.T) {
+	t.Parallel()
+	p := &policy{maxRetryAfter: time.Minute, scale: 1}
+	for _, v := range []string{"0", time.Now().Add(-time.Hour).UTC().Format(http.TimeFormat)} {
+		resp := &http.Response{StatusCode: 429, Header: http.Header{"Retry-After": {v}}}
+		assert.Equal(t, 250*time.Millisecond, p.backoff(250*time.Millisecond, 5*time.Second, 0, resp), v)
+	}
+}

@@ -1,8 +1,39 @@
-// Package transport sends one API request and reads its answer: the retry policy, the redirect
-// rule, the connection pool, per-key rate limits, the per-attempt timeout and pooled body
-// buffers. It knows nothing of the API's resources or its envelope. It reports what happened
-// (status, attempts, whether the server may have acted) in its own values; the loyalty package
-// turns them into its public errors.
+// Package transport sends one API request and reads its answer. It knows nothing of the API's
+// resources or its envelope, and reports what happened (status, attempts, whether the server
+// may have acted) in its own values; the loyalty package turns them into its public errors.
+//
+// # What is go-retryablehttp's, and what is ours
+//
+// The retry loop is github.com/hashicorp/go-retryablehttp's: it counts the attempts, gives
+// each attempt a fresh copy of the body, waits between attempts within the caller's context,
+// and calls the request and response log hooks and a retryablehttp logger a user hands in.
+// A well-kept library does that better than a loop we would keep correct ourselves.
+//
+// The rules are ours, plugged into the library's extension points, because a doubled stamp is
+// lost money and the library's defaults retry a POST after a 5xx:
+//
+//   - CheckRetry is the retry table (retry.go): a state change that may have reached the
+//     server is never sent again; 429 and a request that never left are retried; no 3xx is
+//     followed or retried; a certificate error or a URL net/http cannot send is permanent. A
+//     user's own CheckRetry (WithRetryHooks) is asked only where a retry is safe.
+//   - "May have reached the server" is a fact, not a guess from error types: an httptrace hook
+//     records whether net/http handed the attempt a connection. Before that (DNS, dial, TLS
+//     handshake, waiting for the pool) nothing can have left. Only a RoundTripper that
+//     reports no trace events at all is judged by its error's type.
+//   - Backoff is exponential with jitter, or the server's Retry-After, capped and never
+//     below the minimum wait; PrepareRetry waits for the rate limiter before every retry (the
+//     first attempt waits in Do); ErrorHandler turns a final failure into an *Error.
+//   - An attempt's deadline, its body included, is set by the RoundTripper the library's
+//     http.Client sends through (attempt.go), which also holds a caller's RoundTripper to
+//     http.Client's contract. Redirects are never followed: that http.Client's CheckRedirect
+//     returns the 3xx as it is.
+//
+// The library's hooks receive no per-call state, so each call has its own
+// retryablehttp.Client with the hooks bound to the call; they are pooled, so this costs no
+// allocation. The library calls CloseIdleConnections on its http.Client after a failure; the
+// attempt RoundTripper does not pass that on, since the pool is shared by every client of the
+// process and closing it would cost every other call its connections. Transport's own
+// CloseIdleConnections closes the pool when the caller asks.
 package transport
 
 import (
@@ -12,9 +43,10 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
-	"golang.org/x/time/rate"
+	retryablehttp "github.com/hashicorp/go-retryablehttp"
 )
 
 // DefaultIdleConnsPerHost fits bulk work: net/http's default of 2 would make a client running
@@ -38,60 +70,69 @@ type Config struct {
 	RetryAfterScale float64
 	// MaxBody caps an answer's body; 0 means DefaultMaxBody.
 	MaxBody int64
-	// RateLimit is the most requests a second per rate key, RateBurst how many may go at
-	// once; a RateLimit of 0 means no limit.
-	RateLimit float64
-	RateBurst int
+	// Limiter, when set, is asked before every attempt, with the request's RateKey.
+	Limiter Limiter
 	// Logger receives one record per retry. Nil logs nothing.
 	Logger *slog.Logger
+	// Hooks are go-retryablehttp settings a user hands in.
+	Hooks Hooks
+}
+
+// Limiter keeps requests within a rate: Wait returns once the caller may send one request
+// under key, or an error when it cannot within ctx.
+type Limiter interface {
+	Wait(ctx context.Context, key string) error
 }
 
 // Transport sends requests. It is safe for concurrent use; every client derived from one
-// loyalty client shares one Transport, so they share its pool and its rate limiters.
+// loyalty client shares one Transport, so they share its pool and its rate limiter.
 type Transport struct {
-	// rt sends one attempt. client is set only when the caller's client has a cookie jar,
-	// which only http.Client knows how to apply.
-	rt     http.RoundTripper
+	// pool is where connections live; client is the http.Client every attempt goes through,
+	// over the attempt RoundTripper.
+	pool   http.RoundTripper
 	client *http.Client
 
-	timeout          time.Duration
 	retryMax         int
 	waitMin, waitMax time.Duration
 	policy           policy
 	maxBody          int64
-	limits           *limiters
+	limiter          Limiter
+	hooks            Hooks
+	calls            sync.Pool // *call
 }
 
 // New builds a Transport from cfg.
 func New(cfg Config) *Transport {
 	t := &Transport{
-		timeout:  cfg.Timeout,
 		retryMax: max(cfg.RetryMax, 0),
 		waitMin:  cfg.WaitMin,
 		waitMax:  cfg.WaitMax,
 		maxBody:  cfg.MaxBody,
+		limiter:  cfg.Limiter,
+		hooks:    cfg.Hooks,
 		policy:   policy{maxRetryAfter: cfg.MaxRetryAfter, scale: cfg.RetryAfterScale, logger: cfg.Logger},
 	}
+	timeout := cfg.Timeout
+	var jar http.CookieJar
 	if hc := cfg.HTTPClient; hc != nil {
-		t.rt = hc.Transport
-		if t.rt == nil {
-			t.rt = http.DefaultTransport
+		t.pool = hc.Transport
+		if t.pool == nil {
+			t.pool = http.DefaultTransport
 		}
-		if t.timeout == 0 {
-			t.timeout = hc.Timeout
+		if timeout == 0 {
+			timeout = hc.Timeout
 		}
-		if hc.Jar != nil {
-			// Never follow a redirect: net/http would send X-API-Key on to whatever host the
-			// Location names, in clear if it says http://, and turn a POST into a GET that
-			// reads as success. The attempt's deadline is ours, so no Timeout either.
-			t.client = &http.Client{
-				Transport:     t.rt,
-				Jar:           hc.Jar,
-				CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-			}
-		}
+		jar = hc.Jar
 	} else {
-		t.rt = newPool()
+		t.pool = newPool()
+	}
+	// Never follow a redirect: net/http would send X-API-Key on to whatever host the Location
+	// names, in clear if it says http://, and turn a POST into a GET that reads as success.
+	// The attempt's deadline is the attempt RoundTripper's, so no Timeout either.
+	t.client = &http.Client{
+		Transport:     &attempter{rt: t.pool, timeout: timeout},
+		Jar:           jar,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	if t.policy.scale <= 0 {
 		t.policy.scale = 1
@@ -102,9 +143,7 @@ func New(cfg Config) *Transport {
 	if t.maxBody <= 0 {
 		t.maxBody = DefaultMaxBody
 	}
-	if cfg.RateLimit > 0 {
-		t.limits = newLimiters(cfg.RateLimit, cfg.RateBurst)
-	}
+	t.calls.New = func() any { return newCall(t) }
 	return t
 }
 
@@ -130,9 +169,11 @@ type Request struct {
 	Class Class
 	// AuthHeader and AuthValue authenticate the request (X-Api-Key and the key, say).
 	// AuthHeader in canonical form costs nothing to store.
-	// AuthValue also selects the rate limiter: one per credential.
 	AuthHeader, AuthValue string
-	UserAgent             string
+	// RateKey names the rate limit the request counts against: a digest of its credential,
+	// never the credential.
+	RateKey   string
+	UserAgent string
 }
 
 // Result is an answer that arrived, whatever its status. The body has been read whole and the
@@ -174,49 +215,65 @@ func (e *Error) Error() string { return e.Err.Error() }
 // Unwrap gives the failure.
 func (e *Error) Unwrap() error { return e.Err }
 
+// jsonType is the value of Accept and Content-Type, shared by every request: net/http only
+// reads it, and a RoundTripper that adds to it appends to a full slice, which copies.
+var jsonType = []string{"application/json"}
+
 // Do sends r, retrying as its class allows, and reads the answer. The answer's body is always
 // drained and closed before Do returns. A Result with a Response may come with an *Error
 // when the body was lost after the status arrived.
 func (t *Transport) Do(ctx context.Context, r *Request) (Result, error) {
-	var limiter *rate.Limiter
-	if t.limits != nil {
-		limiter = t.limits.get(r.AuthValue)
+	c := t.calls.Get().(*call)
+	defer t.calls.Put(c)
+	c.start(ctx, r)
+
+	if err := c.wait(ctx); err != nil {
+		return Result{}, &Error{Err: err, Attempts: 1}
 	}
-	class := r.Class.Resolve(r.Method)
-	// earlier is set once an attempt that may have reached the server is sent again.
-	earlier := false
-	var first *http.Request
-	for attempt := 1; ; attempt++ {
-		resp, err := t.attempt(ctx, r, &first, limiter)
-		if ctx.Err() != nil {
-			// The caller has given up: whatever arrived is not read, nor anything retried.
-			acted := err == nil || !notSent(err)
-			if resp != nil {
-				acted = mayHaveActed(resp.StatusCode)
-				drainAndClose(resp.Body)
-			}
-			return Result{}, &Error{Err: ctx.Err(), Attempts: attempt, MayHaveActed: acted || earlier}
-		}
-		if attempt > t.retryMax || !t.policy.decide(class, resp, err) {
-			if err != nil {
-				return Result{}, &Error{Err: withoutURL(err), Attempts: attempt, MayHaveActed: !notSent(err) || earlier}
-			}
-			return t.read(resp, attempt, earlier)
-		}
-		if ambiguous(resp, err) {
-			earlier = true
-		}
-		t.policy.logRetry(ctx, first, attempt, resp, err)
-		wait := t.policy.backoff(t.waitMin, t.waitMax, attempt-1, resp)
+	var body any
+	if r.Body != nil {
+		body = r.Body
+	}
+	actx := ctx
+	if r.Method != http.MethodGet {
+		// Whether an attempt got a connection decides whether it may have reached the
+		// server. A read is repeated either way, so it needs no trace.
+		actx = c.traced(ctx)
+	}
+	req, err := retryablehttp.NewRequestWithContext(actx, r.Method, r.URL, body)
+	if err != nil {
+		return Result{}, &Error{Err: &buildError{withoutURL(err)}, Attempts: 1}
+	}
+	// Keys in canonical form are stored directly rather than through Header.Set, which
+	// would check (and for X-API-Key rewrite) each key on every request.
+	h := req.Header
+	if r.AuthHeader != "" {
+		h[http.CanonicalHeaderKey(r.AuthHeader)] = []string{r.AuthValue}
+	}
+	h["Accept"] = jsonType
+	h["User-Agent"] = []string{r.UserAgent}
+	if r.Body != nil {
+		h["Content-Type"] = jsonType
+	}
+
+	resp, err := c.rc.Do(req)
+	var te *Error
+	switch {
+	case errors.As(err, &te):
+		return Result{}, te // the ErrorHandler's verdict
+	case ctx.Err() != nil:
+		// The caller has given up: whatever arrived is not read, nor anything retried. An
+		// answer in hand says by its status whether the server acted.
+		acted := c.acted
 		if resp != nil {
+			acted = mayHaveActed(resp.StatusCode)
 			drainAndClose(resp.Body)
 		}
-		if err := Sleep(ctx, wait); err != nil {
-			// Unsafe requests are only retried when they were not applied, so only an
-			// earlier ambiguous attempt (of a request safe to repeat) may have acted.
-			return Result{}, &Error{Err: err, Attempts: attempt, MayHaveActed: earlier}
-		}
+		return Result{}, &Error{Err: ctx.Err(), Attempts: max(c.attempts, 1), MayHaveActed: acted || c.earlier}
+	case err != nil:
+		return Result{}, &Error{Err: withoutURL(err), Attempts: max(c.attempts, 1), MayHaveActed: c.acted || c.earlier}
 	}
+	return t.read(resp, c.attempts, c.earlier)
 }
 
 // read reads the body of the answer Do settled on.
@@ -239,8 +296,8 @@ func (t *Transport) read(resp *http.Response, attempts int, earlier bool) (Resul
 // mayHaveActed reads a status: a refusal (4xx) was not applied, any other answer may have been.
 func mayHaveActed(status int) bool { return status < 400 || status >= 500 }
 
-// Sleep waits d, or until ctx ends, and then reports ctx's error, if any. The retry loop and
-// the loyalty package's recovery both wait this way.
+// Sleep waits d, or until ctx ends, and then reports ctx's error, if any. The loyalty
+// package's recovery waits this way.
 func Sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
@@ -258,7 +315,7 @@ func Sleep(ctx context.Context, d time.Duration) error {
 // CloseIdleConnections closes the pool's idle connections. Requests in flight are not
 // affected; later ones open new connections.
 func (t *Transport) CloseIdleConnections() {
-	if c, ok := t.rt.(interface{ CloseIdleConnections() }); ok {
+	if c, ok := t.pool.(interface{ CloseIdleConnections() }); ok {
 		c.CloseIdleConnections()
 	}
 }

@@ -206,11 +206,10 @@ func TestAttemptAddsNoDeadlineUnderAnEarlierOne(t *testing.T) {
 	}{{10 * time.Second, false}, {time.Hour, true}} {
 		ctx, cancel := context.WithTimeout(context.Background(), tt.callerDeadline)
 		var sent context.Context
-		tr := newTestTransport(roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		tr := New(Config{HTTPClient: &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
 			sent = r.Context()
 			return &http.Response{StatusCode: 200, Header: http.Header{}, Body: http.NoBody, Request: r}, nil
-		}), 0)
-		tr.timeout = time.Minute
+		})}, Timeout: time.Minute})
 		res, err := tr.Do(ctx, &Request{Method: "GET", URL: "http://h/x", Class: Idempotent})
 		require.NoError(t, err)
 		res.Release()
