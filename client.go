@@ -1,7 +1,6 @@
 package loyalty
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -38,8 +37,9 @@ const (
 //
 // Each resource is reached through a service field, such as client.Cards.
 type Client struct {
-	apiKey    string
-	appToken  string
+	// apiKey and appToken are held where reflection cannot print them (see hidden).
+	apiKey    hidden
+	appToken  hidden
 	base      string // scheme://host[/prefix], without a trailing slash
 	userAgent string
 	logger    *slog.Logger
@@ -175,8 +175,8 @@ func newClient(apiKey string, opts []Option) (*Client, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	c := &Client{
-		apiKey:    apiKey,
-		appToken:  cfg.appToken,
+		apiKey:    hide(apiKey),
+		appToken:  hide(cfg.appToken),
 		base:      base,
 		userAgent: ua,
 		logger:    logger,
@@ -243,8 +243,11 @@ func (c *Client) ForAPIKey(apiKey string) (*Client, error) {
 	}
 	d := new(Client)
 	*d = *c
-	d.apiKey = apiKey
+	d.apiKey = hide(apiKey)
 	d.account = accountDigest(c.base, apiKey)
+	// Each key sees its own cards: a type another key's client learned would refuse, or
+	// reveal, a card this key may not even see.
+	d.cardTypes = newTypeCache(c.cardTypes.capacity())
 	d.lookups = new(singleflight.Group)
 	d.init()
 	return d, nil
@@ -258,7 +261,7 @@ func (c *Client) ForCompany(company *Company) (*Client, error) {
 		return nil, errNoClient
 	case company == nil:
 		return nil, invalid("company", "must not be nil")
-	case company.APIKey == "":
+	case company.APIKey.IsZero():
 		return nil, invalid("company.apiKey", "the company carries no API key (read it with Companies.Get)")
 	}
 	return c.ForAPIKey(company.APIKey.Reveal())
@@ -333,7 +336,7 @@ func (c *Client) Format(f fmt.State, verb rune) {
 		fmt.Fprint(f, "loyalty.Client(nil)")
 		return
 	}
-	fmt.Fprintf(f, "loyalty.Client{baseURL: %q, apiKey: %s, appToken: %s}", c.base, Secret(c.apiKey), Secret(c.appToken))
+	fmt.Fprintf(f, "loyalty.Client{baseURL: %q, apiKey: %s, appToken: %s}", c.base, masked(c.apiKey), masked(c.appToken))
 }
 
 // String describes the client without its API key.
@@ -344,8 +347,16 @@ func (c *Client) LogValue() slog.Value {
 	if c == nil {
 		return slog.StringValue("loyalty.Client(nil)")
 	}
-	return slog.GroupValue(slog.String("baseURL", c.base), slog.String("apiKey", Secret(c.apiKey).String()),
-		slog.String("appToken", Secret(c.appToken).String()))
+	return slog.GroupValue(slog.String("baseURL", c.base), slog.String("apiKey", masked(c.apiKey)),
+		slog.String("appToken", masked(c.appToken)))
+}
+
+// masked shows a credential as "[redacted]", or "" when there is none.
+func masked(h hidden) string {
+	if h.get() == "" {
+		return ""
+	}
+	return redacted
 }
 
 // call describes one API request. Services fill it; only Client.do sends it.
@@ -365,6 +376,12 @@ type call struct {
 	// automation marks a call to /api/automation (webhooks), whose answers may or may not
 	// have the envelope.
 	automation bool
+	// secrets are values the body carries that must never come back in an error (a server
+	// may echo them).
+	secrets []string
+	// items is the most items a list answer may have: the page size asked for, or
+	// MaxItemsPerPage when 0.
+	items int
 }
 
 func (r *call) prefix() string {
@@ -389,14 +406,14 @@ func (c *Client) do(ctx context.Context, r *call) (*Response, error) {
 	}
 	req := transport.Request{Method: r.method, UserAgent: c.userAgent, Class: r.class.Resolve(r.method)}
 	switch {
-	case r.app && c.appToken == "":
+	case r.app && c.appToken.get() == "":
 		return nil, invalid("appToken", "the marketplace needs an app token (NewAppClient or WithAppToken)")
 	case r.app:
-		req.AuthHeader, req.AuthValue, req.RateKey = "X-App-Token", c.appToken, c.appKey
-	case c.apiKey == "":
+		req.AuthHeader, req.AuthValue, req.RateKey = "X-App-Token", c.appToken.get(), c.appKey
+	case c.apiKey.get() == "":
 		return nil, invalid("apiKey", "this client has only an app token; it can call the marketplace only")
 	default:
-		req.AuthHeader, req.AuthValue, req.RateKey = "X-Api-Key", c.apiKey, c.account // X-API-Key, written as net/http keeps it
+		req.AuthHeader, req.AuthValue, req.RateKey = "X-Api-Key", c.apiKey.get(), c.account // X-API-Key, written as net/http keeps it
 	}
 	if r.sub != "" {
 		req.URL = c.base + r.prefix() + r.path + r.id + "/" + r.sub
@@ -433,10 +450,20 @@ func (c *Client) do(ctx context.Context, r *call) (*Response, error) {
 	if res.Response == nil {
 		err = c.transportError(ctx, r, req.Class, err)
 		c.log(ctx, r, 0, attemptsOf(err), start, err)
+		if audit != nil {
+			audit(c.secrets(nil, r), nil, err)
+		}
 		return nil, err
 	}
+	// The answer is masked before anyone sees it: its request carries no credential, body or
+	// query string, and a secret a server echoes in a header or the body is hidden.
+	var buf [4]string
+	secrets := c.secrets(buf[:0], r)
+	res.Response.Request = transport.ScrubbedRequest(res.Response.Request)
+	scrubHeader(res.Response.Header, secrets)
 	out := &Response{Response: res.Response, Attempts: res.Attempts}
 	if err == nil {
+		res.Body = scrubBytes(res.Body, secrets)
 		err = c.decode(r, &res, out)
 		res.Release()
 	} else {
@@ -451,8 +478,16 @@ func (c *Client) do(ctx context.Context, r *call) (*Response, error) {
 		err = &OutcomeUnknownError{Method: r.method, Path: r.fullPath(), Attempts: res.Attempts, Err: err}
 	}
 	c.log(ctx, r, res.Response.StatusCode, res.Attempts, start, err)
+	if audit != nil {
+		audit(c.secrets(nil, r), out, err)
+	}
 	return out, err
 }
+
+// audit, when set, sees every answer and error a call returns, with the secrets that must not
+// be in them. The test binary sets it once, before any test runs, to scan everything the
+// suite gets back; it is nil otherwise.
+var audit func(secrets []string, resp *Response, err error)
 
 func attemptsOf(err error) int {
 	var te *transport.Error
@@ -483,14 +518,21 @@ func (c *Client) transportError(ctx context.Context, r *call, class transport.Cl
 	return &RequestError{Method: r.method, Path: r.fullPath(), Attempts: te.Attempts, StatusCode: te.StatusCode, Err: cause}
 }
 
-// scrub removes the API key and app token from a body in case a server echoes them back.
-func (c *Client) scrub(b []byte) []byte {
-	for _, secret := range [...]string{c.apiKey, c.appToken} {
-		if secret != "" && bytes.Contains(b, []byte(secret)) {
-			b = bytes.ReplaceAll(b, []byte(secret), []byte(redacted))
+// secrets lists what must never come back in a returned value: the client's credentials and
+// the secrets the call itself sent (a password, a credential's value). It appends to out,
+// which the caller may keep on its stack.
+func (c *Client) secrets(out []string, r *call) []string {
+	for _, s := range [...]string{c.apiKey.get(), c.appToken.get()} {
+		if s != "" {
+			out = append(out, s)
 		}
 	}
-	return b
+	for _, s := range r.secrets {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 func (c *Client) log(ctx context.Context, r *call, status, attempts int, start time.Time, err error) {

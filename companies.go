@@ -198,7 +198,7 @@ func (s *CompaniesService) Create(ctx context.Context, req *CompanyCreateRequest
 		UserSurname: req.UserSurname, Email: req.Email, Phone: req.Phone, Password: req.Password.Reveal(),
 		Country: req.Country, Language: req.Language,
 	}
-	return fetch[Company](ctx, s.client, call{method: "POST", path: "companies", body: body})
+	return fetch[Company](ctx, s.client, call{method: "POST", path: "companies", body: body, secrets: []string{body.Password}})
 }
 
 func (r *CompanyCreateRequest) validate() error {

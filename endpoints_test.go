@@ -106,7 +106,7 @@ func endpoints() []endpoint {
 			`{"tariffId":3,"tariffPeriod":"two_months","name":"Bean There Coffee","userName":"Ann","userSurname":"Lee","email":"owner@beanthere.example","phone":"+15555550100","password":"s3cret-pass","country":"US","language":"en"}`, false,
 			func(t *testing.T, ctx context.Context, c *Client) {
 				co, _, err := c.Companies.Create(ctx, &CompanyCreateRequest{Name: "Bean There Coffee", Email: "owner@beanthere.example", Phone: "+15555550100",
-					Country: "US", UserName: "Ann", UserSurname: "Lee", Password: "s3cret-pass", TariffID: 3, TariffPeriod: TariffTwoMonths, Language: "en"})
+					Country: "US", UserName: "Ann", UserSurname: "Lee", Password: NewSecret("s3cret-pass"), TariffID: 3, TariffPeriod: TariffTwoMonths, Language: "en"})
 				require.NoError(t, err)
 				assert.Equal(t, 4821, co.ID)
 			}},
@@ -276,7 +276,7 @@ func endpoints() []endpoint {
 			func(t *testing.T, ctx context.Context, c *Client) {
 				tx, resp, err := c.Marketplace.Accrue(ctx, &AccrueRequest{TransactionID: "pos-2026-000481", Phone: "+15555550142",
 					Check:       Check{Amount: 1250, Currency: "USD", Selections: []Selection{{ID: "sku-1", DisplayName: "Latte", Price: Ptr(625), Quantity: 2, TotalPrice: 1250}}},
-					Credentials: []Credential{{"storeId", "st-42"}}})
+					Credentials: []Credential{{"storeId", NewSecret("st-42")}}})
 				require.NoError(t, err)
 				assert.Equal(t, "", resp.ResponseID, "no envelope")
 				r := tx.Results[0]
@@ -295,7 +295,7 @@ func endpoints() []endpoint {
 			func(t *testing.T, ctx context.Context, c *Client) {
 				cr, _, err := c.Marketplace.ResolveCredentials(ctx, &ResolveCredentialsRequest{Names: []string{"storeId"}})
 				require.NoError(t, err)
-				assert.Equal(t, []Credential{{"storeId", "st-42"}}, cr.Credentials)
+				assert.Equal(t, []Credential{{"storeId", NewSecret("st-42")}}, cr.Credentials)
 			}},
 	}
 	// The 18 card actions, from the operations tests' table.

@@ -82,7 +82,7 @@ func ExampleClient_ForCompany() {
 
 	company, _, err := agency.Companies.Create(ctx, &loyalty.CompanyCreateRequest{
 		Name: "Bean There Coffee", Email: "owner@beanthere.example", Phone: "+15555550100", Country: "US",
-		UserName: "Ann", UserSurname: "Lee", Password: "change-me-1",
+		UserName: "Ann", UserSurname: "Lee", Password: loyalty.NewSecret("change-me-1"),
 		TariffID: 2, TariffPeriod: loyalty.TariffMonth,
 	})
 	if err != nil {

@@ -20,7 +20,7 @@ import (
 
 // fuzzClient decodes as a real client does, with the test key to keep out of errors.
 func fuzzClient() *Client {
-	return &Client{apiKey: testKey, appToken: testAppToken, logger: slog.New(slog.DiscardHandler)}
+	return &Client{apiKey: hide(testKey), appToken: hide(testAppToken), logger: slog.New(slog.DiscardHandler)}
 }
 
 func FuzzDecodeModels(f *testing.F) {
@@ -121,7 +121,9 @@ func FuzzErrorBody(f *testing.F) {
 	f.Fuzz(func(t *testing.T, status int, body []byte) {
 		status = 400 + (status%200+200)%200 // 400 to 599
 		req, _ := http.NewRequest("GET", "https://api.example/api/v2/cards/1?q=x", nil)
-		e := newAPIError(&http.Response{StatusCode: status, Header: http.Header{}, Request: req}, c.scrub(body), "GET", "/api/v2/cards/1")
+		secrets := c.secrets(nil, &call{})
+		e := newAPIError(&http.Response{StatusCode: status, Header: http.Header{}, Request: req}, scrubBytes(body, secrets), "GET", "/api/v2/cards/1")
+		e.redact(secrets)
 		msg := e.Error()
 		if strings.Contains(msg, testKey) || strings.Contains(e.Body, testKey) || strings.Contains(e.Message, testKey) {
 			t.Fatalf("the key in an error: %q", msg)

@@ -3,6 +3,8 @@ package loyalty
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -22,15 +24,36 @@ type MarketplaceService service
 // Credential is a merchant credential an app passes along, by name. Its Value may be a
 // secret (a merchant's key for the app's own service): it is sent to the marketplace
 // endpoints only, and printing or logging a Credential shows its name and "[redacted]".
-// JSON keeps the value, since the marketplace needs it.
+// Its JSON keeps the value, since the marketplace needs it.
 type Credential struct {
+	Name  string
+	Value Secret
+}
+
+// credentialJSON is the wire form of a Credential.
+type credentialJSON struct {
 	Name  string `json:"name"`
 	Value string `json:"value"`
 }
 
+// MarshalJSON writes the name and the value: the form the marketplace takes.
+func (c Credential) MarshalJSON() ([]byte, error) {
+	return json.Marshal(credentialJSON{c.Name, c.Value.Reveal()})
+}
+
+// UnmarshalJSON reads the name and the value.
+func (c *Credential) UnmarshalJSON(b []byte) error {
+	var w credentialJSON
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*c = Credential{Name: w.Name, Value: NewSecret(w.Value)}
+	return nil
+}
+
 // String shows the credential's name, never its value.
 func (c Credential) String() string {
-	if c.Value == "" {
+	if c.Value.IsZero() {
 		return c.Name + "="
 	}
 	return c.Name + "=" + redacted
@@ -79,10 +102,51 @@ type AccrueRequest struct {
 	LastName      string       `json:"lastName,omitempty"`
 	Credentials   []Credential `json:"credentials,omitempty"`
 
-	// generated is the TransactionID Accrue generated for this request, purchase what the
-	// request said then, and accrued whether the server applied it.
+	// generated is the TransactionID Accrue generated for this request, purchase a digest of
+	// what the request said then (never the credentials themselves), and accrued whether the
+	// server applied it.
 	generated, purchase string
 	accrued             bool
+}
+
+// LogValue logs what identifies the accrual; credentials show their names only.
+func (r AccrueRequest) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("transactionId", r.TransactionID), slog.Int("amount", r.Check.Amount),
+		slog.String("currency", r.Check.Currency), slog.String("serialNumber", r.SerialNumber),
+		slog.Any("credentials", credentialNames(r.Credentials)))
+}
+
+// LogValue logs the transaction id; credentials show their names only.
+func (r ReverseRequest) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("transactionId", r.TransactionID), slog.Any("credentials", credentialNames(r.Credentials)))
+}
+
+// LogValue logs the names asked for; credentials show their names only.
+func (r ResolveCredentialsRequest) LogValue() slog.Value {
+	return slog.GroupValue(slog.Any("names", r.Names), slog.Any("credentials", credentialNames(r.Credentials)))
+}
+
+// LogValue logs the credentials' names only.
+func (r ResolvedCredentials) LogValue() slog.Value {
+	return slog.GroupValue(slog.Any("credentials", credentialNames(r.Credentials)))
+}
+
+// credentialNames shows credentials as name=[redacted].
+func credentialNames(cs []Credential) []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = c.String()
+	}
+	return out
+}
+
+// credentialValues lists the values the credentials carry, for masking an echo of them.
+func credentialValues(cs []Credential) []string {
+	out := make([]string, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, c.Value.Reveal())
+	}
+	return out
 }
 
 // ReverseRequest reverses an earlier accrual by its transaction id.
@@ -169,7 +233,8 @@ func (s *MarketplaceService) Accrue(ctx context.Context, req *AccrueRequest) (*T
 	if err := req.claim(&body); err != nil {
 		return nil, nil, err
 	}
-	tx, resp, err := fetch[Transaction](ctx, s.client, call{method: "POST", path: "marketplace/accrue", body: &body, app: true, class: transport.Keyed})
+	tx, resp, err := fetch[Transaction](ctx, s.client, call{method: "POST", path: "marketplace/accrue", body: &body, app: true,
+		class: transport.Keyed, secrets: credentialValues(req.Credentials)})
 	if err == nil && req.generated != "" {
 		req.accrued = true
 	}
@@ -200,12 +265,14 @@ func (req *AccrueRequest) claim(body *AccrueRequest) error {
 	return nil
 }
 
-// purchaseOf is what an accrual says, less its id, for telling one purchase from another.
+// purchaseOf is a digest of what an accrual says, less its id, for telling one purchase from
+// another without keeping what it says (its credentials among it).
 func purchaseOf(body *AccrueRequest) string {
 	b := *body
 	b.TransactionID = ""
 	out, _ := json.Marshal(&b)
-	return string(out)
+	sum := sha256.Sum256(out)
+	return hex.EncodeToString(sum[:])
 }
 
 // currencyCode reports a three-letter upper-case code, the form of ISO 4217.
@@ -234,7 +301,8 @@ func (s *MarketplaceService) Reverse(ctx context.Context, req *ReverseRequest) (
 	if req.TransactionID == "" {
 		return nil, nil, invalid("transactionId", "must not be empty")
 	}
-	return fetch[Transaction](ctx, s.client, call{method: "POST", path: "marketplace/reverse", body: req, app: true, class: transport.Keyed})
+	return fetch[Transaction](ctx, s.client, call{method: "POST", path: "marketplace/reverse", body: req, app: true,
+		class: transport.Keyed, secrets: credentialValues(req.Credentials)})
 }
 
 // ResolveCredentials resolves the named merchant credentials. It changes nothing, so it is
@@ -252,5 +320,6 @@ func (s *MarketplaceService) ResolveCredentials(ctx context.Context, req *Resolv
 	if body.Names == nil {
 		body.Names = []string{} // required: sent as [], which asks for every credential
 	}
-	return fetch[ResolvedCredentials](ctx, s.client, call{method: "POST", path: "marketplace/resolve-credentials", body: &body, app: true, class: transport.Idempotent})
+	return fetch[ResolvedCredentials](ctx, s.client, call{method: "POST", path: "marketplace/resolve-credentials", body: &body,
+		app: true, class: transport.Idempotent, secrets: credentialValues(req.Credentials)})
 }

@@ -241,7 +241,7 @@ func TestEmptyCustomerUpdateIsRefused(t *testing.T) {
 func TestBearerValuesDoNotPrint(t *testing.T) {
 	t.Parallel()
 	link := SSOLink{Link: "https://app.example.com/sso/4821?token=one-time-secret"}
-	cred := Credential{Name: "storeKey", Value: "merchant-secret"}
+	cred := Credential{Name: "storeKey", Value: NewSecret("merchant-secret")}
 	var logs bytes.Buffer
 	slog.New(slog.NewTextHandler(&logs, nil)).Info("x", "link", link, "cred", cred, "creds", []Credential{cred})
 	for _, s := range []string{fmt.Sprint(link), fmt.Sprintf("%+v %#v %s", link, link, link), fmt.Sprint(cred),

@@ -249,7 +249,7 @@ func TestOnceHelpersFailClosedWithoutTheirLedger(t *testing.T) {
 	_, _, err = c.Cards.FindOrIssue(ctx, &loyalty.CardCreateRequest{CustomerID: "c", TemplateID: 1}, nil)
 	assert.ErrorIs(t, err, loyalty.ErrLedger)
 	_, _, err = c.Companies.CreateOnce(ctx, &loyalty.CompanyCreateRequest{Name: "N", Email: "n@example.com", Phone: "1", Country: "US",
-		UserName: "A", UserSurname: "B", Password: "pw-123456", TariffID: 1, TariffPeriod: loyalty.TariffMonth}, nil)
+		UserName: "A", UserSurname: "B", Password: loyalty.NewSecret("pw-123456"), TariffID: 1, TariffPeriod: loyalty.TariffMonth}, nil)
 	assert.ErrorIs(t, err, loyalty.ErrLedger)
 	assert.Equal(t, sent, srv.TotalRequests(), "nothing was sent")
 }
@@ -262,7 +262,7 @@ func TestCreatesAreOnceAcrossGoroutines(t *testing.T) {
 	ctx := context.Background()
 	c := srv.Client
 	company := &loyalty.CompanyCreateRequest{Name: "Bean There", Email: "owner@beanthere.example", Phone: "+15555550100", Country: "US",
-		UserName: "Ann", UserSurname: "Lee", Password: "change-me-1", TariffID: 1, TariffPeriod: loyalty.TariffMonth}
+		UserName: "Ann", UserSurname: "Lee", Password: loyalty.NewSecret("change-me-1"), TariffID: 1, TariffPeriod: loyalty.TariffMonth}
 	customer := &loyalty.CustomerCreateRequest{FirstName: "Jane", Email: "jane@example.com"}
 	var wg sync.WaitGroup
 	ids := make([]string, 8)
@@ -286,4 +286,37 @@ func TestCreatesAreOnceAcrossGoroutines(t *testing.T) {
 	assert.Equal(t, 1, srv.Requests("POST /api/v2/companies"))
 	assert.Equal(t, 1, srv.Requests("POST /api/v2/customers"))
 	assert.Equal(t, 1, srv.Requests("POST /api/v2/cards"))
+}
+
+// A client derived for company B must not judge company A's card by what A's client learned
+// of it: B gets the server's 404, as B's own client would, not a local refusal that reveals
+// the card exists.
+func TestDerivedClientsKeepTheirOwnCardTypes(t *testing.T) {
+	t.Parallel()
+	srv := loyaltytest.NewServer()
+	t.Cleanup(srv.Close)
+	ctx := context.Background()
+	_, keyA := srv.AddCompany("A")
+	_, keyB := srv.AddCompany("B")
+	a, err := srv.Client.ForAPIKey(keyA)
+	require.NoError(t, err)
+	b, err := srv.Client.ForAPIKey(keyB)
+	require.NoError(t, err)
+	customer, _, err := a.Customers.Create(ctx, &loyalty.CustomerCreateRequest{FirstName: "Jo", Phone: "15555550111"})
+	require.NoError(t, err)
+	tmpl, _, err := a.Templates.List(ctx, nil)
+	require.NoError(t, err)
+	var cashback int
+	for _, tm := range tmpl {
+		if tm.Type == loyalty.CardTypeCashback {
+			cashback = tm.ID
+		}
+	}
+	card, _, err := a.Cards.Create(ctx, &loyalty.CardCreateRequest{CustomerID: customer.ID, TemplateID: cashback})
+	require.NoError(t, err)
+
+	_, _, err = b.Cards.AddStamps(ctx, card.ID, 1, nil)
+	assert.ErrorIs(t, err, loyalty.ErrNotFound, "B cannot see A's card: %v", err)
+	assert.NotErrorIs(t, err, loyalty.ErrActionNotAllowed)
+	assert.NotContains(t, err.Error(), "cashback", "nothing of the card's type")
 }

@@ -438,7 +438,7 @@ func TestCreatesHappenOnceUnderFaults(t *testing.T) {
 
 				inject("POST /api/v2/companies")
 				company := &loyalty.CompanyCreateRequest{Name: "Bean There " + name, Email: email, Phone: "+15555550100", Country: "US",
-					UserName: "Ann", UserSurname: "Lee", Password: "change-me-1", TariffID: 1, TariffPeriod: loyalty.TariffMonth}
+					UserName: "Ann", UserSurname: "Lee", Password: loyalty.NewSecret("change-me-1"), TariffID: 1, TariffPeriod: loyalty.TariffMonth}
 				created, _, err := c.Companies.CreateOnce(ctx, company, once)
 				if err != nil {
 					// Only a create that never landed may end unknown: a second company with

@@ -1,30 +1,65 @@
 package loyalty
 
 import (
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 )
 
-// Secret is a credential the API hands out or takes, such as a company's API key or a new
-// account's password. It prints, logs and marshals as "[redacted]" in every form; Reveal gives
-// the value, for the one place that needs it.
-type Secret string
+// Secret is a credential the API hands out or takes, such as a company's API key, a new
+// account's password or a merchant's credential value. It prints, logs and marshals as
+// "[redacted]" in every form; Reveal gives the value, for the one place that needs it.
+//
+// It holds its value sealed, so that printers which walk a value by reflection and call no
+// method (fmt's %+v of a struct that holds one, testify's diffs, spew) see bytes that are
+// not the secret. Two Secrets of one value are equal, with == and reflect.DeepEqual.
+// Make one with NewSecret.
+type Secret struct {
+	sealed string
+}
+
+// NewSecret holds value as a Secret.
+func NewSecret(value string) Secret { return Secret{sealed: seal(value)} }
 
 // Reveal returns the secret's value.
-func (s Secret) Reveal() string { return string(s) }
+func (s Secret) Reveal() string { return seal(s.sealed) }
+
+// IsZero reports whether the secret is empty.
+func (s Secret) IsZero() bool { return s.sealed == "" }
+
+// pad is what sealing XORs a value with: random bytes of this process, so a sealed value
+// shows nothing of the secret, and is the same for the same value within the process.
+var pad = sync.OnceValue(func() (p [64]byte) {
+	_, _ = rand.Read(p[:])
+	return p
+})
+
+// seal XORs s with the pad; sealing twice gives s back.
+func seal(s string) string {
+	if s == "" {
+		return ""
+	}
+	p := pad()
+	b := make([]byte, len(s))
+	for i := range len(s) {
+		b[i] = s[i] ^ p[i%len(p)]
+	}
+	return string(b)
+}
 
 // String returns "[redacted]", or "" for an empty secret.
 func (s Secret) String() string {
-	if s == "" {
+	if s.IsZero() {
 		return ""
 	}
 	return redacted
 }
 
 // GoString keeps the value out of %#v.
-func (s Secret) GoString() string { return `loyalty.Secret("` + s.String() + `")` }
+func (s Secret) GoString() string { return `loyalty.NewSecret("` + s.String() + `")` }
 
 // Format keeps the value out of every fmt verb.
 func (s Secret) Format(f fmt.State, verb rune) {
@@ -48,15 +83,30 @@ func (s *Secret) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, &v); err != nil {
 		return err
 	}
-	*s = ""
+	*s = Secret{}
 	if v != nil {
-		*s = Secret(*v)
+		*s = NewSecret(*v)
 	}
 	return nil
 }
 
 // redacted is what every secret shows instead of its value.
 const redacted = "[redacted]"
+
+// hidden is a credential a client holds where reflection cannot reach it: a printer that walks
+// a Client by reflection finds a func, and prints its address.
+type hidden func() string
+
+// hide holds s out of reflection's reach.
+func hide(s string) hidden { return func() string { return s } }
+
+// get returns the credential; a nil hidden is empty.
+func (h hidden) get() string {
+	if h == nil {
+		return ""
+	}
+	return h()
+}
 
 // withoutQuery masks what follows a URL's path (a query or fragment carrying a token), for
 // printing and logging links that are bearer credentials.

@@ -43,7 +43,7 @@ func TestCompanyKeyNeverPrints(t *testing.T) {
 	b, err := json.Marshal(co)
 	require.NoError(t, err)
 	assert.NotContains(t, string(b), companyKey, "a company stored as JSON does not carry its key")
-	assert.Equal(t, "", Secret("").String())
+	assert.Equal(t, "", Secret{}.String())
 }
 
 func TestCompanyPasswordNeverPrintsButIsSent(t *testing.T) {
@@ -51,7 +51,7 @@ func TestCompanyPasswordNeverPrintsButIsSent(t *testing.T) {
 	c, ts := setup(t)
 	ts.reply("POST /api/v2/companies", http.StatusCreated, "company.json")
 	req := &CompanyCreateRequest{Name: "N", Email: "e@x.y", Phone: "1", Country: "US", UserName: "A", UserSurname: "B",
-		Password: "hunter2-pass", TariffID: 3, TariffPeriod: TariffMonth}
+		Password: NewSecret("hunter2-pass"), TariffID: 3, TariffPeriod: TariffMonth}
 	assert.NotContains(t, fmt.Sprintf("%+v %#v", req, req), "hunter2-pass")
 	_, _, err := c.Companies.Create(context.Background(), req)
 	require.NoError(t, err)
@@ -200,7 +200,7 @@ func TestServicesRefuseBadArguments(t *testing.T) {
 	t.Parallel()
 	c, ts := setup(t, WithAppToken(testAppToken))
 	ctx := context.Background()
-	good := CompanyCreateRequest{Name: "N", Email: "e", Phone: "p", Country: "US", UserName: "u", UserSurname: "s", Password: "123456", TariffID: 1, TariffPeriod: TariffTrial}
+	good := CompanyCreateRequest{Name: "N", Email: "e", Phone: "p", Country: "US", UserName: "u", UserSurname: "s", Password: NewSecret("123456"), TariffID: 1, TariffPeriod: TariffTrial}
 	with := func(f func(r *CompanyCreateRequest)) *CompanyCreateRequest { r := good; f(&r); return &r }
 	calls := map[string]func() error{
 		"company id 0":        func() error { _, _, err := c.Companies.Get(ctx, 0); return err },
@@ -210,11 +210,11 @@ func TestServicesRefuseBadArguments(t *testing.T) {
 			return err
 		},
 		"short password": func() error {
-			_, _, err := c.Companies.Create(ctx, with(func(r *CompanyCreateRequest) { r.Password = "12345" }))
+			_, _, err := c.Companies.Create(ctx, with(func(r *CompanyCreateRequest) { r.Password = NewSecret("12345") }))
 			return err
 		},
 		"long password": func() error {
-			_, _, err := c.Companies.Create(ctx, with(func(r *CompanyCreateRequest) { r.Password = Secret(strings.Repeat("x", 21)) }))
+			_, _, err := c.Companies.Create(ctx, with(func(r *CompanyCreateRequest) { r.Password = NewSecret(strings.Repeat("x", 21)) }))
 			return err
 		},
 		"bad period": func() error {

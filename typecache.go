@@ -39,6 +39,14 @@ func newTypeCache(size int) *typeCache {
 	return &typeCache{index: make(map[string]int32), size: size}
 }
 
+// capacity is the size the cache was made with; 0 for none.
+func (c *typeCache) capacity() int {
+	if c == nil {
+		return 0
+	}
+	return c.size
+}
+
 // cacheKey normalises a card id: serials are digits and dashes, UUIDs any case.
 func cacheKey(id string) string {
 	id = strings.TrimSpace(id)

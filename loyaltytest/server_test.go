@@ -299,7 +299,7 @@ func TestKeysAndTenants(t *testing.T) {
 	assert.Equal(t, http.StatusUnauthorized, status)
 
 	co, _, err := agency.Companies.Create(ctx, &loyalty.CompanyCreateRequest{Name: "Bean There", Email: "o@b.example", Phone: "+15555550100",
-		Country: "US", UserName: "Ann", UserSurname: "Lee", Password: "secret-1", TariffID: 2, TariffPeriod: loyalty.TariffQuarter})
+		Country: "US", UserName: "Ann", UserSurname: "Lee", Password: loyalty.NewSecret("secret-1"), TariffID: 2, TariffPeriod: loyalty.TariffQuarter})
 	require.NoError(t, err)
 	require.NotEmpty(t, co.APIKey.Reveal())
 	sub, err := agency.ForCompany(co)
@@ -521,7 +521,7 @@ func TestMarketplace(t *testing.T) {
 
 	creds, _, err := c.Marketplace.ResolveCredentials(ctx, &loyalty.ResolveCredentialsRequest{Names: []string{"storeId", "nope"}})
 	require.NoError(t, err)
-	assert.Equal(t, []loyalty.Credential{{Name: "storeId", Value: "store-1"}}, creds.Credentials)
+	assert.Equal(t, []loyalty.Credential{{Name: "storeId", Value: loyalty.NewSecret("store-1")}}, creds.Credentials)
 
 	bad, err := loyalty.NewAppClient("wrong-token", loyalty.WithBaseURL(srv.URL))
 	require.NoError(t, err)
@@ -607,7 +607,7 @@ func TestEveryEndpointThroughTheSDK(t *testing.T) {
 	must(spend.Client.Cards.SubtractPurchase(ctx, spendCard.ID, 5, nil))
 
 	co, _, err := c.Companies.Create(ctx, &loyalty.CompanyCreateRequest{Name: "Co", Email: "co@example.com", Phone: "+1555", Country: "US",
-		UserName: "A", UserSurname: "B", Password: "123456", TariffID: 1, TariffPeriod: loyalty.TariffTrial})
+		UserName: "A", UserSurname: "B", Password: loyalty.NewSecret("123456"), TariffID: 1, TariffPeriod: loyalty.TariffTrial})
 	require.NoError(t, err)
 	must(c.Companies.List(ctx, nil))
 	must(c.Companies.Get(ctx, co.ID))

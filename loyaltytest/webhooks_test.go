@@ -70,7 +70,7 @@ func TestWebhooksEndToEnd(t *testing.T) {
 	_, _, err = c.Cards.AddStamps(ctx, card.ID, 2, nil)
 	require.NoError(t, err)
 	companyID, _, err := c.Companies.Create(ctx, &loyalty.CompanyCreateRequest{Name: "Bean There", Email: "o@bean.example",
-		Phone: "+15555550100", Country: "US", UserName: "A", UserSurname: "L", Password: "secret1", TariffID: 1, TariffPeriod: loyalty.TariffMonth})
+		Phone: "+15555550100", Country: "US", UserName: "A", UserSurname: "L", Password: loyalty.NewSecret("secret1"), TariffID: 1, TariffPeriod: loyalty.TariffMonth})
 	require.NoError(t, err)
 	_, err = c.Companies.Delete(ctx, companyID.ID)
 	require.NoError(t, err)

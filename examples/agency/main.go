@@ -62,7 +62,7 @@ func provision(ctx context.Context, agency *loyalty.Client, row map[string]strin
 	// second run finds what the first created. Its answer carries the company's own key.
 	company, _, err := agency.Companies.CreateOnce(ctx, &loyalty.CompanyCreateRequest{
 		Name: row["name"], Email: row["email"], Phone: row["phone"], Country: row["country"],
-		UserName: row["userName"], UserSurname: row["userSurname"], Password: loyalty.Secret(password()),
+		UserName: row["userName"], UserSurname: row["userSurname"], Password: loyalty.NewSecret(password()),
 		TariffID: tariff, TariffPeriod: loyalty.TariffPeriod(row["tariffPeriod"]),
 	}, nil)
 	if err != nil {

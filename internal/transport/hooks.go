@@ -1,7 +1,6 @@
 package transport
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -38,7 +37,7 @@ func (h Hooks) install(rc *retryablehttp.Client) {
 	}
 	if hook := h.RequestLogHook; hook != nil {
 		rc.RequestLogHook = func(l retryablehttp.Logger, req *http.Request, attempt int) {
-			hook(l, scrubbedRequest(req), attempt)
+			hook(l, ScrubbedRequest(req), attempt)
 		}
 	}
 	if hook := h.ResponseLogHook; hook != nil {
@@ -48,9 +47,9 @@ func (h Hooks) install(rc *retryablehttp.Client) {
 	}
 }
 
-// scrubbedRequest is a copy of req to show a user's code: no headers but the harmless ones,
-// no body, no query string.
-func scrubbedRequest(req *http.Request) *http.Request {
+// ScrubbedRequest is a copy of req to show a user's code: no headers but the harmless ones
+// (Accept, Content-Type, User-Agent), no body, no query string, no context.
+func ScrubbedRequest(req *http.Request) *http.Request {
 	if req == nil {
 		return nil
 	}
@@ -66,7 +65,7 @@ func scrubbedRequest(req *http.Request) *http.Request {
 		u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment, u.User = "", false, "", "", nil
 		out.URL = &u
 	}
-	return out.WithContext(context.WithoutCancel(req.Context()))
+	return out
 }
 
 // scrubbedResponse is a copy of resp without its body, whose Request is scrubbed.
@@ -76,7 +75,7 @@ func scrubbedResponse(resp *http.Response) *http.Response {
 	}
 	out := *resp
 	out.Body = http.NoBody
-	out.Request = scrubbedRequest(resp.Request)
+	out.Request = ScrubbedRequest(resp.Request)
 	out.TLS = nil
 	return &out
 }

@@ -1,0 +1,7 @@
+//go:build race
+
+package loyalty
+
+// raceEnabled is set when the tests run under the race detector, whose own allocations blur
+// what a test measures of the client's.
+const raceEnabled = true
