@@ -15,14 +15,16 @@ import (
 	"testing"
 	"time"
 
+	retryablehttp "github.com/hashicorp/go-retryablehttp"
+
 	"github.com/loyaltycards/loyalty-go/internal/benchserver"
 	"github.com/loyaltycards/loyalty-go/internal/transport"
 )
 
-// Each SDK benchmark has a bare twin: the same call written by hand with net/http and
-// encoding/json, decoding into the same models, over a pooled transport as careful
-// hand-written code would use. Run them as sub-benchmarks impl=sdk and impl=bare and compare
-// with benchstat -col /impl. BENCHMARKS.md has the figures and the commands; for per-call
+// Each SDK benchmark has two twins: impl=bare, the same call written by hand with net/http and
+// encoding/json, and impl=retryable, the same again on go-retryablehttp as a user of the
+// SDK's stack would write it; both decode into the same models, over a pooled transport as
+// careful hand-written code would use. Compare with benchstat -col /impl. BENCHMARKS.md has the figures and the commands; for per-call
 // figures run the server in its own process (LOYALTY_BENCH_URL, see cmd/benchserver), so that
 // its work does not blur the client's. cpu-ns/op is this process's CPU time per call.
 
@@ -99,6 +101,50 @@ func bareCall(ctx context.Context, hc *http.Client, method, url string, body any
 	return json.NewDecoder(resp.Body).Decode(&env)
 }
 
+// retryableClient is go-retryablehttp as its users set it up: its own client over the same
+// pool as the bare twin, its logger off (it prints every request to stderr otherwise).
+func retryableClient(b *testing.B) *retryablehttp.Client {
+	rc := retryablehttp.NewClient()
+	rc.HTTPClient = bareClient(b)
+	rc.Logger = nil
+	return rc
+}
+
+// retryableCall is the hand-written request on go-retryablehttp.
+func retryableCall(ctx context.Context, rc *retryablehttp.Client, method, url string, body any, out any) error {
+	var raw any
+	if body != nil {
+		buf, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		raw = buf
+	}
+	req, err := retryablehttp.NewRequestWithContext(ctx, method, url, raw)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("X-API-Key", testKey)
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := rc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		return fmt.Errorf("status %d", resp.StatusCode)
+	}
+	env := struct {
+		ResponseID string    `json:"responseId"`
+		Data       any       `json:"data"`
+		Meta       *ListMeta `json:"meta"`
+	}{Data: out}
+	return json.NewDecoder(resp.Body).Decode(&env)
+}
+
 // measure runs f b.N times and reports this process's CPU time per call beside the wall time.
 func measure(b *testing.B, f func() error) {
 	b.Helper()
@@ -130,6 +176,13 @@ func BenchmarkRead(b *testing.B) {
 			return bareCall(ctx, hc, "GET", url+"/api/v2/cards/"+benchCard, nil, &card)
 		})
 	})
+	b.Run("impl=retryable", func(b *testing.B) {
+		rc := retryableClient(b)
+		measure(b, func() error {
+			var card Card
+			return retryableCall(ctx, rc, "GET", url+"/api/v2/cards/"+benchCard, nil, &card)
+		})
+	})
 }
 
 func BenchmarkActionTypeGiven(b *testing.B) {
@@ -145,6 +198,13 @@ func BenchmarkActionTypeGiven(b *testing.B) {
 		measure(b, func() error {
 			var card Card
 			return bareCall(ctx, hc, "POST", url+"/api/v2/cards/"+benchCard+"/add-stamp", map[string]int{"stamps": 1}, &card)
+		})
+	})
+	b.Run("impl=retryable", func(b *testing.B) {
+		rc := retryableClient(b)
+		measure(b, func() error {
+			var card Card
+			return retryableCall(ctx, rc, "POST", url+"/api/v2/cards/"+benchCard+"/add-stamp", map[string]int{"stamps": 1}, &card)
 		})
 	})
 }
@@ -171,6 +231,19 @@ func BenchmarkActionLookedUp(b *testing.B) {
 			return bareCall(ctx, hc, "POST", url+"/api/v2/cards/"+benchCard+"/add-stamp", map[string]int{"stamps": 1}, &card)
 		})
 	})
+	b.Run("impl=retryable", func(b *testing.B) {
+		rc := retryableClient(b)
+		measure(b, func() error {
+			var card Card
+			if err := retryableCall(ctx, rc, "GET", url+"/api/v2/cards/"+benchCard, nil, &card); err != nil {
+				return err
+			}
+			if card.Type != CardTypeStamp {
+				return fmt.Errorf("type %v", card.Type)
+			}
+			return retryableCall(ctx, rc, "POST", url+"/api/v2/cards/"+benchCard+"/add-stamp", map[string]int{"stamps": 1}, &card)
+		})
+	})
 }
 
 func BenchmarkCreate(b *testing.B) {
@@ -186,6 +259,13 @@ func BenchmarkCreate(b *testing.B) {
 		measure(b, func() error {
 			var customer Customer
 			return bareCall(ctx, hc, "POST", url+"/api/v2/customers", req, &customer)
+		})
+	})
+	b.Run("impl=retryable", func(b *testing.B) {
+		rc := retryableClient(b)
+		measure(b, func() error {
+			var customer Customer
+			return retryableCall(ctx, rc, "POST", url+"/api/v2/customers", req, &customer)
 		})
 	})
 }
@@ -279,12 +359,17 @@ func BenchmarkClientWork(b *testing.B) {
 		name string
 		sdk  func(c *Client) error
 		bare func(hc *http.Client) error
+		rtbl func(rc *retryablehttp.Client) error
 	}{
 		{"read",
 			func(c *Client) error { _, _, err := c.Cards.Get(ctx, benchCard); return err },
 			func(hc *http.Client) error {
 				var card Card
 				return bareCall(ctx, hc, "GET", base+"/api/v2/cards/"+benchCard, nil, &card)
+			},
+			func(rc *retryablehttp.Client) error {
+				var card Card
+				return retryableCall(ctx, rc, "GET", base+"/api/v2/cards/"+benchCard, nil, &card)
 			}},
 		{"action",
 			func(c *Client) error {
@@ -294,12 +379,20 @@ func BenchmarkClientWork(b *testing.B) {
 			func(hc *http.Client) error {
 				var card Card
 				return bareCall(ctx, hc, "POST", base+"/api/v2/cards/"+benchCard+"/add-stamp", map[string]int{"stamps": 1}, &card)
+			},
+			func(rc *retryablehttp.Client) error {
+				var card Card
+				return retryableCall(ctx, rc, "POST", base+"/api/v2/cards/"+benchCard+"/add-stamp", map[string]int{"stamps": 1}, &card)
 			}},
 		{"create",
 			func(c *Client) error { _, _, err := c.Customers.Create(ctx, customer); return err },
 			func(hc *http.Client) error {
 				var out Customer
 				return bareCall(ctx, hc, "POST", base+"/api/v2/customers", customer, &out)
+			},
+			func(rc *retryablehttp.Client) error {
+				var out Customer
+				return retryableCall(ctx, rc, "POST", base+"/api/v2/customers", customer, &out)
 			}},
 	}
 	for _, op := range ops {
@@ -310,6 +403,11 @@ func BenchmarkClientWork(b *testing.B) {
 		b.Run("op="+op.name+"/impl=bare", func(b *testing.B) {
 			hc := &http.Client{Transport: rt} // no Timeout: with a RoundTripper net/http does not know, it would start a goroutine a call
 			measure(b, func() error { return op.bare(hc) })
+		})
+		b.Run("op="+op.name+"/impl=retryable", func(b *testing.B) {
+			rc := retryablehttp.NewClient()
+			rc.HTTPClient, rc.Logger = &http.Client{Transport: rt}, nil
+			measure(b, func() error { return op.rtbl(rc) })
 		})
 	}
 }

@@ -1,9 +1,12 @@
 package loyalty
 
 import (
+	"context"
+	"net/http"
 	"reflect"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -85,21 +88,40 @@ func TestModelsNameEveryDocumentedField(t *testing.T) {
 	}
 }
 
-func TestHasDataFindsTheEnvelopesDataKey(t *testing.T) {
+// The envelope's data member is found by structure: a "data" that is a value, or a member of
+// another object, is not it, and an answer without it is a *DecodeError, never a zero card.
+func TestDataMemberIsFoundByStructure(t *testing.T) {
 	t.Parallel()
-	for body, want := range map[string]bool{
-		`{"code":200,"data":{"id":"1"}}`:                    true,
-		`{"code":200,"data" : []}`:                          true,
-		`{"code":200,"data":null}`:                          false,
-		`{"code":200,"data" :  null}`:                       false,
-		`{"code":200}`:                                      false,
-		`{"code":200,"metadata":{"x":1}}`:                   false, // data" inside another key
-		`{"code":200,"metadata":1,"data":{"id":"1"}}`:       true,
-		`{"message":"data","code":200}`:                     true, // "data" as a value: assume the best, as before
-		`data"`:                                             false,
-		`"data"`:                                            true,
-		`{"code":200,"responseId":"x","meta":{},"data":{}}`: true,
-	} {
-		assert.Equal(t, want, hasData([]byte(body)), body)
+	c, ts := setup(t)
+	bodies := map[string]bool{ // body: decodes
+		`{"code":200,"data":{"id":"1-2-3"}}`:              true,
+		`{"code":200,"data" : {"id":"1-2-3"}}`:            true,
+		`{"code":200,"metadata":1,"data":{"id":"1-2-3"}}`: true,
+		`{"code":200,"d\u0061ta":{"id":"1-2-3"}}`:         true,
+		`{"message":"data","data":null}`:                  false,
+		`{"debug":{"data":1}}`:                            false,
+		`{"code":200,"metadata":{"data":{"id":"1-2-3"}}}`: false,
+		`{"code":200}`: false,
+		`{"code":200,"responseId":"x","meta":{},"data":{"id":"1"}}`: true,
+	}
+	var mu sync.Mutex
+	var body string
+	ts.handle("GET /api/v2/cards/{id}", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		_, _ = w.Write([]byte(body))
+	})
+	for b, decodes := range bodies {
+		mu.Lock()
+		body = b
+		mu.Unlock()
+		card, _, err := c.Cards.Get(context.Background(), "1-2-3")
+		if decodes {
+			assert.NoError(t, err, b)
+			continue
+		}
+		var decErr *DecodeError
+		assert.ErrorAs(t, err, &decErr, b)
+		assert.Nil(t, card, b)
 	}
 }

@@ -41,14 +41,15 @@ func list[T any, O any, PO interface {
 	pager
 }](ctx context.Context, c *Client, path string, opts PO) ([]T, *Response, error) {
 	var q any
+	per := 0
 	if opts != nil {
 		if err := opts.listOptions().validate(); err != nil {
 			return nil, nil, err
 		}
-		q = opts
+		q, per = opts, opts.listOptions().ItemsPerPage
 	}
 	var items []T
-	resp, err := c.do(ctx, &call{method: "GET", path: path, query: q, out: &items})
+	resp, err := c.do(ctx, &call{method: "GET", path: path, query: q, out: &items, items: per})
 	if err != nil {
 		return nil, resp, err
 	}

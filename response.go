@@ -14,6 +14,10 @@ import (
 
 // Response is the HTTP answer to a call, with what the API's envelope adds to it. Its body
 // has already been read and closed. On an API error it is returned beside the error.
+//
+// Its Request is a scrubbed copy of the request sent: method, URL without its query string,
+// and the Accept, Content-Type and User-Agent headers; no credential header, no body and no
+// GetBody. A secret the server echoes in a header is masked as "[redacted]".
 type Response struct {
 	*http.Response
 	// ResponseID identifies the answer for the API's support.
@@ -76,28 +80,54 @@ func (c *envelopeCode) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// hasData reports whether an envelope carries a data member that is not null. It looks for
-// the key rather than decoding twice: the envelope is decoded once, into the caller's value.
-func hasData(body []byte) bool {
-	// Look for data" and then its opening quote: searching for "data" would stop at the quote
-	// that opens every string in the answer, and take twice as long.
-	i := 0
-	for {
-		j := bytes.Index(body[i:], []byte(`data"`))
-		if j < 0 {
-			return false
-		}
-		at := i + j
-		i = at + len(`data"`)
-		if at > 0 && body[at-1] == '"' {
-			break
+// The bounds of one answer, checked on its shape before anything is decoded, so that no
+// answer, however hostile, decodes into more than DecodeMemoryBound bytes: a body of `1,`
+// repeated would otherwise decode into half a million zero cards.
+const (
+	// maxArray bounds the elements of any one array of an answer.
+	maxArray = MaxItemsPerPage
+	// maxElements bounds the elements of all arrays of an answer together, and maxObjects
+	// its objects; a page of 1,000 full cards has about 10,000 and 15,000.
+	maxElements = 50_000
+	maxObjects  = 100_000
+)
+
+// DecodeMemoryBound is the most memory reading and decoding one answer allocates, body and
+// decoded values together, garbage included, whatever the answer: eight times the 16 MiB
+// body cap. The answers that come closest are about 15 MiB of values a type mismatch makes
+// the client read twice (the live API's numbers as strings): 114 MiB, as measured by
+// TestHostileAnswersAreBounded; a well-typed answer takes three to four times its size.
+const DecodeMemoryBound = 8 * transport.DefaultMaxBody
+
+// checkShape refuses an answer whose shape is over the bounds, or more items than the page
+// asked for.
+func checkShape(shape lenient.Shape, items int) error {
+	switch {
+	case shape.Items > items:
+		return fmt.Errorf("the page has %d items, more than the %d asked for", shape.Items, items)
+	case shape.LongestArray > maxArray:
+		return fmt.Errorf("an array of %d elements, more than the %d allowed", shape.LongestArray, maxArray)
+	case shape.Elements > maxElements:
+		return fmt.Errorf("%d array elements in one answer, more than the %d allowed", shape.Elements, maxElements)
+	case shape.Objects > maxObjects:
+		return fmt.Errorf("%d objects in one answer, more than the %d allowed", shape.Objects, maxObjects)
+	}
+	return nil
+}
+
+// noItemRead reports a page none of whose items could be read: every element is listed as
+// unreadable at its own path.
+func noItemRead(shape lenient.Shape, unread []UnreadField) bool {
+	if shape.Data != lenient.Array || shape.Items == 0 {
+		return false
+	}
+	n := 0
+	for _, f := range unread {
+		if rest, ok := strings.CutPrefix(f.Path, "data["); ok && strings.HasSuffix(rest, "]") && !strings.ContainsAny(rest, ".[") {
+			n++
 		}
 	}
-	rest := bytes.TrimLeft(body[i:], " \t\r\n")
-	if len(rest) == 0 || rest[0] != ':' {
-		return true // "data" was a value, not the key: assume the best
-	}
-	return !bytes.HasPrefix(bytes.TrimLeft(rest[1:], " \t\r\n"), []byte("null"))
+	return n >= shape.Items
 }
 
 // decode turns an answer into r.out, or into an error for a status that is not a success.
@@ -112,7 +142,8 @@ func (c *Client) decode(r *call, res *transport.Result, out *Response) error {
 		out.DeletedEarlier = true
 		return nil
 	case resp.StatusCode >= 400:
-		e := newAPIError(resp, c.scrub(data), r.method, r.fullPath())
+		e := newAPIError(resp, data, r.method, r.fullPath())
+		e.redact(c.secrets(nil, r))
 		e.Attempts = out.Attempts
 		out.ResponseID = e.ResponseID
 		return e
@@ -120,12 +151,25 @@ func (c *Client) decode(r *call, res *transport.Result, out *Response) error {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil // 204, or an empty 200: nothing to decode, nothing wrong
 	}
+	shape, ok := lenient.Scan(data)
+	if !ok {
+		return &DecodeError{What: strings.TrimPrefix(fmt.Sprintf("%T", r.out), "*"), StatusCode: resp.StatusCode,
+			Method: r.method, Path: r.fullPath(), Err: errors.New("the answer is not JSON")}
+	}
+	items := r.items
+	if items <= 0 {
+		items = MaxItemsPerPage
+	}
+	if err := checkShape(shape, items); err != nil {
+		return &DecodeError{What: strings.TrimPrefix(fmt.Sprintf("%T", r.out), "*"), StatusCode: resp.StatusCode,
+			Method: r.method, Path: r.fullPath(), Err: err}
+	}
 	// Marketplace answers have no envelope; webhook answers may have one or not.
 	var env envelope
 	var target any = &env
-	bare, withData := r.app, false
+	bare := r.app
+	withData := shape.Top == lenient.Object && shape.Data != lenient.Missing && shape.Data != lenient.Null
 	if !bare {
-		withData = hasData(data)
 		bare = r.automation && !withData
 	}
 	if bare {
@@ -148,12 +192,16 @@ func (c *Client) decode(r *call, res *transport.Result, out *Response) error {
 	}
 	if err == nil && !bare && env.Code >= 400 {
 		// A 2xx whose envelope says otherwise: the envelope is the API's own word.
-		e := newAPIError(&http.Response{StatusCode: int(env.Code), Header: resp.Header, Request: resp.Request}, c.scrub(data), r.method, r.fullPath())
+		e := newAPIError(&http.Response{StatusCode: int(env.Code), Header: resp.Header, Request: resp.Request}, data, r.method, r.fullPath())
+		e.redact(c.secrets(nil, r))
 		e.Attempts = out.Attempts
 		return e
 	}
 	if err == nil && !bare && r.out != nil && !withData {
 		err = errors.New("the answer has no data")
+	}
+	if err == nil && noItemRead(shape, out.UnreadFields) {
+		err = fmt.Errorf("none of the page's %d items could be read", shape.Items)
 	}
 	if err != nil {
 		return &DecodeError{What: strings.TrimPrefix(fmt.Sprintf("%T", r.out), "*"), StatusCode: resp.StatusCode,

@@ -9,7 +9,6 @@
 package lenient
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -42,24 +41,39 @@ func Unmarshal(data []byte, v any) ([]Problem, error) {
 	if errors.As(err, &syntaxErr) || errors.As(err, &invalidErr) {
 		return nil, err
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var tree any
-	if err := dec.Decode(&tree); err != nil {
+	doc, err := tree(data)
+	if err != nil {
 		return nil, err
 	}
 	var w walker
-	w.value(reflect.ValueOf(v).Elem(), tree, "")
+	w.value(reflect.ValueOf(v).Elem(), doc, "")
+	if w.more > 0 {
+		w.problems = append(w.problems, Problem{Path: MorePath, Reason: fmt.Sprintf("%d more values could not be read", w.more)})
+	}
 	return w.problems, nil
 }
 
-type walker struct{ problems []Problem }
+// MaxProblems bounds the problems Unmarshal lists; the rest are counted in a last Problem at
+// MorePath. A hostile document must not buy a report larger than itself.
+const MaxProblems = 100
+
+// MorePath is the path of the Problem that counts the problems beyond MaxProblems.
+const MorePath = "…"
+
+type walker struct {
+	problems []Problem
+	more     int
+}
 
 // fail records a value that cannot be read and leaves its field zero, whatever encoding/json
 // may have put there before giving up.
 func (w *walker) fail(rv reflect.Value, path, want string, node any) {
 	if rv.CanSet() {
 		rv.SetZero()
+	}
+	if len(w.problems) >= MaxProblems {
+		w.more++
+		return
 	}
 	w.problems = append(w.problems, Problem{Path: path, Reason: "want " + want + ", got " + kindOf(node)})
 }
