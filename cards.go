@@ -81,15 +81,20 @@ type Card struct {
 //   - Discount: DiscountPercentage is the current discount tier's percentage; Balance counts
 //     the points (purchases) that move the card between tiers. DiscountAmount is in cents.
 //   - Gift (certificate): Balance is the value left; AddPoints/SubtractPoints move it.
-//   - Multipass and membership: CurrentNumberOfUses counts the visits used; a membership
-//     tier's limit bounds it per period (see MembershipTier).
+//   - Multipass: CurrentNumberOfUses counts the visits used (AddVisits, which the till calls
+//     when the holder comes in; SubtractVisits takes one back), and CountVisits too.
+//   - Membership without limits: CountVisits counts the visits (AddVisits).
+//   - Membership with limits: CurrentNumberOfUses counts the period's visits used
+//     (SubtractVisits, which the till calls when the holder comes in), up to the tier's limit
+//     (see MembershipTier); SetMembershipTier starts a new period.
 //   - Reward: Balance holds the points (scores, spend or visits, by mechanics);
 //     ReceiveReward spends a tier's threshold of them.
 //   - Coupon: nothing here; Card.CouponRedeemed says whether it was used.
 //
 // BonusBalance is a separate bonus counter some templates keep.
 type CardBalance struct {
-	// Balance is the points or amount balance (cashback, discount, gift cards).
+	// Balance is the points or amount balance (cashback, discount, gift cards); an amount is
+	// in units of the account's currency, with decimals.
 	Balance             float64 `json:"balance"`
 	BonusBalance        int     `json:"bonusBalance"`
 	CurrentNumberOfUses int     `json:"currentNumberOfUses"`
@@ -172,7 +177,13 @@ type DeletedResource struct {
 	ID ID `json:"id"`
 }
 
-// List returns one page of cards. opts may be nil.
+// List returns one page of cards matching opts (nil: the first page of all), with the page's
+// Meta on the Response, and remembers each card's type for the action check.
+//
+// Errors: ErrInvalidArgument for options out of range (nothing sent); ErrUnauthorized or
+// ErrForbidden for a key that may not list cards; *RequestError when no answer came
+// (connection, timeout, context); *DecodeError for a page that cannot be read or is over its
+// bounds (more items than asked for, say).
 //
 // API: GET /api/v2/cards
 func (s *CardsService) List(ctx context.Context, opts *CardListOptions) ([]Card, *Response, error) {
@@ -218,7 +229,12 @@ func (s *CardsService) one(ctx context.Context, r call) (*Card, *Response, error
 	return card, resp, err
 }
 
-// Get returns the card with the given serial.
+// Get returns the card with the given serial, and remembers its type for the action check.
+//
+// Errors: ErrInvalidArgument for an empty id (nothing sent); ErrNotFound when there is no
+// such card; ErrUnauthorized or ErrForbidden for a key that may not see it; *RequestError
+// when no answer came (connection, timeout, context); *DecodeError for an answer that cannot
+// be read.
 //
 // API: GET /api/v2/cards/{id}
 func (s *CardsService) Get(ctx context.Context, id string) (*Card, *Response, error) {
@@ -232,7 +248,14 @@ func (s *CardsService) Get(ctx context.Context, id string) (*Card, *Response, er
 	return s.one(ctx, call{method: "GET", path: "cards/", id: p})
 }
 
-// Create issues a card. The customer must exist (see CustomersService.Create).
+// Create issues a card to a customer from a template, and returns it (Response.StatusCode
+// 201). The customer must exist (see CustomersService.Create).
+//
+// Errors: ErrInvalidArgument for a request the client can tell is wrong (nothing sent);
+// ErrValidation for one the API refuses (FieldErrors say which fields, and Error() shows the
+// first); ErrNotFound when the customer or template does not exist; *OutcomeUnknownError
+// (ErrOutcomeUnknown) when the answer was lost: a create is never sent twice (see
+// FindOrIssue).
 //
 // API: POST /api/v2/cards
 func (s *CardsService) Create(ctx context.Context, req *CardCreateRequest) (*Card, *Response, error) {
@@ -252,7 +275,12 @@ func (r *CardCreateRequest) validate() error {
 	return nil
 }
 
-// Update changes the custom fields of a card.
+// Update changes the custom fields of a card (at least one), and returns the card as
+// changed.
+//
+// Errors: ErrInvalidArgument for an empty id or an empty change (nothing sent); ErrNotFound
+// when there is no such card; ErrValidation for a change the API refuses;
+// *OutcomeUnknownError when the answer was lost (a PATCH is never sent twice).
 //
 // API: PATCH /api/v2/cards/{id}
 func (s *CardsService) Update(ctx context.Context, id string, req *CardUpdateRequest) (*Card, *Response, error) {
@@ -273,6 +301,11 @@ func (s *CardsService) Update(ctx context.Context, id string, req *CardUpdateReq
 }
 
 // Delete deletes a card.
+//
+// Returns the answer; Response.DeletedEarlier is set when an earlier attempt, whose answer
+// was lost, deleted it (the delete is retried, and the retry finds it gone). Errors:
+// ErrInvalidArgument for an empty id (nothing sent); ErrNotFound when there is no such card;
+// *RequestError when no answer came (connection, timeout, context).
 //
 // API: DELETE /api/v2/cards/{id}
 func (s *CardsService) Delete(ctx context.Context, id string) (*Response, error) {

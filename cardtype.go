@@ -59,7 +59,10 @@ func CardTypeFromID(id int) CardType {
 }
 
 // ParseCardType reads a card type from its numeric id ("3") or any of its names ("coupon",
-// "Subscription", "CERTIFICATE"), ignoring case and surrounding space.
+// "Subscription", "CERTIFICATE"), ignoring case and surrounding space, and returns it.
+//
+// Errors: an error naming the text when it is none of them; CardTypeUnknown is returned
+// with it.
 func ParseCardType(s string) (CardType, error) {
 	s = strings.ToLower(strings.TrimSpace(s))
 	if t, ok := cardTypeAliases[s]; ok {

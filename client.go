@@ -129,7 +129,11 @@ func begin[R any, PR interface {
 func (c *Client) usable() bool { return c != nil && c.transport != nil }
 
 // NewClient returns a client that authenticates with apiKey, the key shown in the dashboard
-// under settings, integrations.
+// under settings, integrations. It sends nothing.
+//
+// Errors: ErrInvalidArgument (an *ArgumentError naming the option) for an empty key, a nil
+// option, or an option's bad value: a base URL that is not absolute http(s), or plain http
+// to a host that is not loopback, say.
 func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	apiKey = strings.TrimSpace(apiKey)
 	if apiKey == "" {
@@ -140,6 +144,8 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 
 // NewAppClient returns a client for a marketplace app that holds an app token and no merchant
 // key: only client.Marketplace works with it; every other call is refused before sending.
+//
+// Errors: ErrInvalidArgument for an empty token, a nil option or an option's bad value.
 func NewAppClient(appToken string, opts ...Option) (*Client, error) {
 	return newClient("", append([]Option{WithAppToken(appToken)}, opts...))
 }
@@ -214,7 +220,10 @@ func newClient(apiKey string, opts []Option) (*Client, error) {
 }
 
 // NewClientFromEnv is NewClient with the key from LOYALTY_API_KEY and, when set, the base URL
-// from LOYALTY_BASE_URL. Options given here override both.
+// from LOYALTY_BASE_URL. Options given here override both. It returns the client, and sends
+// nothing.
+//
+// Errors: ErrInvalidArgument when LOYALTY_API_KEY is not set, and as NewClient.
 func NewClientFromEnv(opts ...Option) (*Client, error) {
 	key := os.Getenv("LOYALTY_API_KEY")
 	if strings.TrimSpace(key) == "" {
@@ -227,8 +236,12 @@ func NewClientFromEnv(opts ...Option) (*Client, error) {
 }
 
 // ForAPIKey returns a client that acts with another key, such as an agency acting as one of
-// its companies. It shares this client's connection pool, retry policy, logger, rate limiters
-// (the new key gets its own) and settings.
+// its companies. It shares this client's connection pool, retry policy, logger, rate limiter,
+// ledger and settings; the new key gets its own rate-limit bucket, card-type cache and ledger
+// entries.
+//
+// Errors: ErrInvalidArgument for an empty key, or the "[redacted]" placeholder a Company
+// marshalled to JSON carries instead of its key.
 func (c *Client) ForAPIKey(apiKey string) (*Client, error) {
 	if !c.usable() {
 		return nil, errNoClient
@@ -255,6 +268,9 @@ func (c *Client) ForAPIKey(apiKey string) (*Client, error) {
 
 // ForCompany returns a client that acts as the company (an agency's sub-account), with the
 // company's own key from its APIKey. It shares this client's connection pool and settings.
+//
+// Errors: ErrInvalidArgument for a nil company, or one that carries no key (read it with
+// Companies.Get).
 func (c *Client) ForCompany(company *Company) (*Client, error) {
 	switch {
 	case !c.usable():

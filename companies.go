@@ -151,7 +151,13 @@ func (l SSOLink) Format(f fmt.State, _ rune) { fmt.Fprint(f, l.String()) }
 // LogValue keeps the token out of slog records.
 func (l SSOLink) LogValue() slog.Value { return slog.StringValue(l.String()) }
 
-// List returns one page of companies. opts may be nil.
+// List returns one page of the agency's companies (opts nil: the first page), with the
+// page's Meta on the Response. An agency key only.
+//
+// Errors: ErrInvalidArgument for options out of range (nothing sent); ErrUnauthorized or
+// ErrForbidden for a key that may not list companies; *RequestError when no answer came
+// (connection, timeout, context); *DecodeError for a page that cannot be read or is over its
+// bounds (more items than asked for, say).
 //
 // API: GET /api/v2/companies
 func (s *CompaniesService) List(ctx context.Context, opts *CompanyListOptions) ([]Company, *Response, error) {
@@ -171,7 +177,12 @@ func (s *CompaniesService) All(ctx context.Context, opts *CompanyListOptions) it
 	return walk[Company](ctx, s.client, "companies", opts)
 }
 
-// Get returns a company, with its API key.
+// Get returns a company, with its API key (a Secret).
+//
+// Errors: ErrInvalidArgument for an id of 0 or less (nothing sent); ErrNotFound when there
+// is no such company; ErrUnauthorized or ErrForbidden for a key that may not see it;
+// *RequestError when no answer came (connection, timeout, context); *DecodeError for an
+// answer that cannot be read.
 //
 // API: GET /api/v2/companies/{id}
 func (s *CompaniesService) Get(ctx context.Context, id int) (*Company, *Response, error) {
@@ -185,8 +196,14 @@ func (s *CompaniesService) Get(ctx context.Context, id int) (*Company, *Response
 	return fetch[Company](ctx, s.client, call{method: "GET", path: "companies/" + p})
 }
 
-// Create creates a company. Missing fields, a password outside 6 to 20 characters and an
-// unknown tariff period are refused before sending.
+// Create creates a company and returns it (Response.StatusCode 201). Missing fields, a
+// password outside 6 to 20 characters and an unknown tariff period are refused before
+// sending. The password is a Secret: loyalty.NewSecret(p).
+//
+// Errors: ErrInvalidArgument for a request the client can tell is wrong (nothing sent);
+// ErrValidation for one the API refuses (FieldErrors say which fields, and Error() shows the
+// first) (an unknown tariffId, say); *OutcomeUnknownError (ErrOutcomeUnknown) when the
+// answer was lost: a create is never sent twice (see CreateOnce).
 //
 // API: POST /api/v2/companies
 func (s *CompaniesService) Create(ctx context.Context, req *CompanyCreateRequest) (*Company, *Response, error) {
@@ -221,7 +238,11 @@ func (r *CompanyCreateRequest) validate() error {
 	return nil
 }
 
-// Update changes a company's name or expiry.
+// Update changes a company's name or expiry, and returns the company as changed.
+//
+// Errors: ErrInvalidArgument for an empty id or an empty change (nothing sent); ErrNotFound
+// when there is no such company; ErrValidation for a change the API refuses;
+// *OutcomeUnknownError when the answer was lost (a PATCH is never sent twice).
 //
 // API: PATCH /api/v2/companies/{id}
 func (s *CompaniesService) Update(ctx context.Context, id int, req *CompanyUpdateRequest) (*Company, *Response, error) {
@@ -248,6 +269,11 @@ func (s *CompaniesService) Update(ctx context.Context, id int, req *CompanyUpdat
 
 // Delete deletes a company.
 //
+// Returns the answer; Response.DeletedEarlier is set when an earlier attempt, whose answer
+// was lost, deleted it (the delete is retried, and the retry finds it gone). Errors:
+// ErrInvalidArgument for an empty id (nothing sent); ErrNotFound when there is no such
+// company; *RequestError when no answer came (connection, timeout, context).
+//
 // API: DELETE /api/v2/companies/{id}
 func (s *CompaniesService) Delete(ctx context.Context, id int) (*Response, error) {
 	if err := (*service)(s).ready(ctx); err != nil {
@@ -260,7 +286,13 @@ func (s *CompaniesService) Delete(ctx context.Context, id int) (*Response, error
 	return s.client.do(ctx, &call{method: "DELETE", path: "companies/" + p})
 }
 
-// SSOLink returns a link that signs into the company's dashboard.
+// SSOLink returns a link that signs into the company's dashboard: a bearer credential, for
+// the company's user only.
+//
+// Errors: ErrInvalidArgument for an id of 0 or less (nothing sent); ErrNotFound when there
+// is no such company; ErrUnauthorized or ErrForbidden for a key that may not see it;
+// *RequestError when no answer came (connection, timeout, context); *DecodeError for an
+// answer that cannot be read.
 //
 // API: GET /api/v2/companies/{id}/sso-link
 func (s *CompaniesService) SSOLink(ctx context.Context, id int) (*SSOLink, *Response, error) {
@@ -274,8 +306,14 @@ func (s *CompaniesService) SSOLink(ctx context.Context, id int) (*SSOLink, *Resp
 	return fetch[SSOLink](ctx, s.client, call{method: "GET", path: "companies/" + p + "/sso-link"})
 }
 
-// ChangeTariff moves a company to another tariff. This endpoint is in the product docs but not
-// in the API's description; its body is an assumption (see ChangeTariffRequest).
+// ChangeTariff moves a company to another tariff, and returns the company. This endpoint is
+// in the product docs but not in the API's description; its body is an assumption (see
+// ChangeTariffRequest).
+//
+// Errors: ErrInvalidArgument for an id of 0 or less, or a request without a tariff or with
+// an unknown period (nothing sent); ErrNotFound when there is no such company; ErrValidation
+// for a tariff the API refuses; ErrEndpointNotFound if the API does not have the endpoint
+// after all; *OutcomeUnknownError when the answer was lost.
 //
 // API: POST /api/v2/companies/{id}/change-tariff
 func (s *CompaniesService) ChangeTariff(ctx context.Context, id int, req *ChangeTariffRequest) (*Company, *Response, error) {

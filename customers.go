@@ -77,7 +77,13 @@ type customerPatch struct {
 	*CustomerUpdateRequest
 }
 
-// List returns one page of customers. opts may be nil.
+// List returns one page of customers matching opts (nil: the first page of all), with the
+// page's Meta on the Response.
+//
+// Errors: ErrInvalidArgument for options out of range (nothing sent); ErrUnauthorized or
+// ErrForbidden for a key that may not list customers; *RequestError when no answer came
+// (connection, timeout, context); *DecodeError for a page that cannot be read or is over its
+// bounds (more items than asked for, say).
 //
 // API: GET /api/v2/customers
 func (s *CustomersService) List(ctx context.Context, opts *CustomerListOptions) ([]Customer, *Response, error) {
@@ -99,6 +105,11 @@ func (s *CustomersService) All(ctx context.Context, opts *CustomerListOptions) i
 
 // Get returns the customer with the given id.
 //
+// Errors: ErrInvalidArgument for an empty id (nothing sent); ErrNotFound when there is no
+// such customer; ErrUnauthorized or ErrForbidden for a key that may not see it;
+// *RequestError when no answer came (connection, timeout, context); *DecodeError for an
+// answer that cannot be read.
+//
 // API: GET /api/v2/customers/{id}
 func (s *CustomersService) Get(ctx context.Context, id string) (*Customer, *Response, error) {
 	if err := (*service)(s).ready(ctx); err != nil {
@@ -111,8 +122,14 @@ func (s *CustomersService) Get(ctx context.Context, id string) (*Customer, *Resp
 	return fetch[Customer](ctx, s.client, call{method: "GET", path: "customers/" + p})
 }
 
-// Create creates a customer. A request without a first name, or with neither phone nor
-// email, is refused before sending.
+// Create creates a customer and returns it (Response.StatusCode 201). A request without a
+// first name, or with neither phone nor email, is refused before sending.
+//
+// Errors: ErrInvalidArgument for a request the client can tell is wrong (nothing sent);
+// ErrValidation for one the API refuses (FieldErrors say which fields, and Error() shows the
+// first); ErrConflict when the email or phone belongs to another customer;
+// *OutcomeUnknownError (ErrOutcomeUnknown) when the answer was lost: a create is never sent
+// twice (see FindOrCreate).
 //
 // API: POST /api/v2/customers
 func (s *CustomersService) Create(ctx context.Context, req *CustomerCreateRequest) (*Customer, *Response, error) {
@@ -136,7 +153,11 @@ func (r *CustomerCreateRequest) validate() error {
 	return nil
 }
 
-// Update changes the fields of req that are not nil.
+// Update changes the fields of req that are not nil, and returns the customer as changed.
+//
+// Errors: ErrInvalidArgument for an empty id or an empty change (nothing sent); ErrNotFound
+// when there is no such customer; ErrValidation for a change the API refuses;
+// *OutcomeUnknownError when the answer was lost (a PATCH is never sent twice).
 //
 // API: PATCH /api/v2/customers/{id}
 func (s *CustomersService) Update(ctx context.Context, id string, req *CustomerUpdateRequest) (*Customer, *Response, error) {
@@ -165,6 +186,11 @@ func (s *CustomersService) Update(ctx context.Context, id string, req *CustomerU
 }
 
 // Delete deletes a customer.
+//
+// Returns the answer; Response.DeletedEarlier is set when an earlier attempt, whose answer
+// was lost, deleted it (the delete is retried, and the retry finds it gone). Errors:
+// ErrInvalidArgument for an empty id (nothing sent); ErrNotFound when there is no such
+// customer; *RequestError when no answer came (connection, timeout, context).
 //
 // API: DELETE /api/v2/customers/{id}
 func (s *CustomersService) Delete(ctx context.Context, id string) (*Response, error) {

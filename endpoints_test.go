@@ -423,3 +423,40 @@ func TestEveryMethodNamesItsEndpoint(t *testing.T) {
 	}
 	assert.GreaterOrEqual(t, seen, 66, "service methods found")
 }
+
+// TestEveryMethodSaysWhatItReturns keeps, on every exported method that can fail, a doc
+// that says what it returns and an "Errors:" line naming what to expect: go doc answers
+// without the source.
+func TestEveryMethodSaysWhatItReturns(t *testing.T) {
+	t.Parallel()
+	fset := token.NewFileSet()
+	pkgs, err := parser.ParseDir(fset, ".", func(fi fs.FileInfo) bool { return !strings.HasSuffix(fi.Name(), "_test.go") }, parser.ParseComments)
+	require.NoError(t, err)
+	seen := 0
+	for _, f := range pkgs["loyalty"].Files {
+		for _, d := range f.Decls {
+			fn, ok := d.(*ast.FuncDecl)
+			if !ok || !fn.Name.IsExported() || fn.Type.Results == nil {
+				continue
+			}
+			if recv := fn.Recv; recv != nil {
+				if star, ok := recv.List[0].Type.(*ast.StarExpr); !ok || !ast.IsExported(fmt.Sprint(star.X)) {
+					continue // a value receiver: Format, MarshalJSON and the like
+				}
+			}
+			last := fn.Type.Results.List[len(fn.Type.Results.List)-1]
+			if fmt.Sprint(last.Type) != "error" || strings.HasPrefix(fn.Name.Name, "Unmarshal") || fn.Name.Name == "Unwrap" {
+				continue
+			}
+			name := fn.Name.Name
+			if fn.Recv != nil {
+				name = fmt.Sprint(fn.Recv.List[0].Type.(*ast.StarExpr).X) + "." + name
+			}
+			doc := fn.Doc.Text()
+			seen++
+			assert.Contains(t, doc, "Errors:", "%s names no errors", name)
+			assert.Regexp(t, `(?i)\breturns?\b`, doc, "%s does not say what it returns", name)
+		}
+	}
+	assert.GreaterOrEqual(t, seen, 76, "methods found")
+}

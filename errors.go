@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/loyaltycards/loyalty-go/internal/transport"
 )
@@ -88,18 +89,56 @@ type APIError struct {
 	URL string
 }
 
-// Error reports the failure on one line: method, path, status, message and response id.
+// Error reports the failure on one line: method, path, status, message, the first field
+// errors (three at most, each cut short) and the response id.
 func (e *APIError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "loyalty: %s %s: %d", e.Method, e.Path, e.StatusCode)
 	if e.Message != "" {
 		b.WriteString(" ")
-		b.WriteString(e.Message)
+		b.WriteString(oneLine(e.Message, 200))
+	}
+	if fields := e.fieldSummary(); fields != "" {
+		b.WriteString(": ")
+		b.WriteString(fields)
 	}
 	if e.ResponseID != "" {
 		fmt.Fprintf(&b, " (responseId %s)", e.ResponseID)
 	}
 	return b.String()
+}
+
+// maxFieldsShown bounds the field errors an APIError's message lists.
+const maxFieldsShown = 3
+
+// fieldSummary lists the first field errors as "field: message; …", unless the message
+// already says just that.
+func (e *APIError) fieldSummary() string {
+	var parts []string
+	for i, f := range e.FieldErrors {
+		if i == maxFieldsShown {
+			parts = append(parts, fmt.Sprintf("and %d more", len(e.FieldErrors)-maxFieldsShown))
+			break
+		}
+		part := oneLine(f.Message, 100)
+		if f.Field != "" {
+			part = oneLine(f.Field, 60) + ": " + part
+		}
+		parts = append(parts, part)
+	}
+	s := strings.Join(parts, "; ")
+	if s == e.Message || len(e.FieldErrors) == 1 && e.FieldErrors[0].Message == e.Message {
+		return ""
+	}
+	return s
+}
+
+// oneLine keeps s to one line of at most n bytes.
+func oneLine(s string, n int) string {
+	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
+		s = s[:i]
+	}
+	return truncate(s, n)
 }
 
 // Is reports whether the error belongs to the category of target, one of the sentinels above.
@@ -481,9 +520,13 @@ func firstNonEmpty(ss ...string) string {
 	return ""
 }
 
+// truncate cuts s to at most n bytes, on a rune boundary, marking the cut.
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n] + "…"
 }

@@ -195,3 +195,41 @@ func TestErrorCodeSentAsAString(t *testing.T) {
 	assert.Equal(t, 400, apiErr.Code)
 	assert.Equal(t, "Bad card", apiErr.Message)
 }
+
+// A 422 says why: the field errors it holds are in its message, a few of them, each short,
+// on one line.
+func TestAPIErrorSaysWhichFieldsFailed(t *testing.T) {
+	t.Parallel()
+	e := &APIError{StatusCode: 422, Message: "Validation failed", Method: "POST", Path: "/api/v2/companies", ResponseID: "r-2",
+		FieldErrors: []FieldError{{"tariffId", "Tariff not found."}}}
+	assert.Equal(t, "loyalty: POST /api/v2/companies: 422 Validation failed: tariffId: Tariff not found. (responseId r-2)", e.Error())
+
+	e.FieldErrors = []FieldError{{"a", "one"}, {"", "no field named"}, {"c", strings.Repeat("x", 300) + "\nnext line"}, {"d", "four"}, {"e", "five"}}
+	msg := e.Error()
+	assert.Contains(t, msg, "Validation failed: a: one; no field named; c: xxx")
+	assert.Contains(t, msg, "…; and 2 more (responseId r-2)")
+	assert.NotContains(t, msg, "\n")
+	assert.Less(t, len(msg), 400, "bounded")
+
+	e.Message, e.FieldErrors = "tariffId: Tariff not found.", []FieldError{{"tariffId", "Tariff not found."}}
+	assert.Equal(t, "loyalty: POST /api/v2/companies: 422 tariffId: Tariff not found. (responseId r-2)", e.Error(),
+		"a message that is the field error already is not repeated")
+}
+
+// An action on a card that does not exist names the action asked for, not only the GET the
+// client made to learn the card's type; errors.Is still says not found.
+func TestActionOnAnUnknownCardNamesTheAction(t *testing.T) {
+	t.Parallel()
+	c, ts := setup(t)
+	ts.handle("GET /api/v2/cards/{id}", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusNotFound)
+		_, _ = w.Write([]byte(`{"code":404,"message":"Card not found"}`))
+	})
+	_, _, err := c.Cards.RedeemCoupon(context.Background(), "999-999-999", nil)
+	require.Error(t, err)
+	assert.True(t, strings.HasPrefix(err.Error(), "loyalty: redeem-coupon on card 999-999-999: "), err.Error())
+	assert.Contains(t, err.Error(), "404 Card not found")
+	assert.ErrorIs(t, err, ErrNotFound)
+	var apiErr *APIError
+	assert.ErrorAs(t, err, &apiErr)
+}

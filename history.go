@@ -54,8 +54,14 @@ func (o *OperationListOptions) checkRange() error {
 	return checkRange(o.StartDate, o.EndDate)
 }
 
-// List returns one page of operations. The API has been seen answering 1000 rows a page
-// when itemsPerPage is not given.
+// List returns one page of operations matching opts (nil: the first page of all), with the
+// page's Meta on the Response. The API has been seen answering 1000 rows a page when
+// itemsPerPage is not given.
+//
+// Errors: ErrInvalidArgument for options out of range (nothing sent); ErrUnauthorized or
+// ErrForbidden for a key that may not list the history; *RequestError when no answer came
+// (connection, timeout, context); *DecodeError for a page that cannot be read or is over its
+// bounds (more items than asked for, say).
 //
 // API: GET /api/v2/operations
 func (s *OperationsService) List(ctx context.Context, opts *OperationListOptions) ([]Operation, *Response, error) {

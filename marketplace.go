@@ -67,11 +67,26 @@ func (c Credential) LogValue() slog.Value { return slog.StringValue(c.String()) 
 
 // Check is the purchase an accrual is for. Amounts are in minor units (cents).
 type Check struct {
-	// Amount is the check total in cents.
+	// Amount is the check total in cents (1250 is 12.50).
 	Amount int `json:"amount"`
-	// Currency is the ISO 4217 code of the amounts, such as "USD"; required.
+	// Currency is the ISO 4217 code of the amounts, such as "USD". The API requires the
+	// member but takes null: an empty Currency is sent as null, and the account's currency
+	// applies.
 	Currency   string      `json:"currency"`
 	Selections []Selection `json:"selections"`
+}
+
+// MarshalJSON writes the check as the API takes it: currency always present, null when empty.
+func (c Check) MarshalJSON() ([]byte, error) {
+	var currency *string
+	if c.Currency != "" {
+		currency = &c.Currency
+	}
+	return json.Marshal(struct {
+		Amount     int         `json:"amount"`
+		Currency   *string     `json:"currency"`
+		Selections []Selection `json:"selections"`
+	}{c.Amount, currency, c.Selections})
 }
 
 // Selection is one line of a check. Prices are in cents.
@@ -198,7 +213,14 @@ func NewTransactionID() string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
-// Accrue accrues loyalty for a purchase. See AccrueRequest.TransactionID.
+// Accrue accrues loyalty for a purchase, and returns the transaction with its results per
+// card. It is safe to repeat with the same TransactionID (see AccrueRequest.TransactionID):
+// the client retries it after a lost answer or a 5xx.
+//
+// Errors: ErrInvalidArgument for a request without a card, customer or valid currency, or one
+// Accrue refuses to send twice (nothing sent); ErrForbidden or ErrBadRequest for the
+// marketplace's refusals ({"errors": [...]}: "Authentication failed.", say); *RequestError
+// when no answer came after the retries.
 //
 // API: POST /api/v2/marketplace/accrue
 func (s *MarketplaceService) Accrue(ctx context.Context, req *AccrueRequest) (*Transaction, *Response, error) {
@@ -222,8 +244,8 @@ func (s *MarketplaceService) Accrue(ctx context.Context, req *AccrueRequest) (*T
 			return nil, nil, invalid(fmt.Sprintf("check.selections[%d].totalPrice", i), "must not be negative")
 		}
 	}
-	if !currencyCode(req.Check.Currency) {
-		return nil, nil, invalid("check.currency", "must be a three-letter ISO 4217 code, such as USD")
+	if req.Check.Currency != "" && !currencyCode(req.Check.Currency) {
+		return nil, nil, invalid("check.currency", "must be a three-letter ISO 4217 code, such as USD, or empty (sent as null: the account's currency)")
 	}
 	body := *req // the caller's request keeps what they set, but for the id written back
 	body.generated, body.purchase = "", ""
@@ -288,7 +310,11 @@ func currencyCode(s string) bool {
 	return true
 }
 
-// Reverse reverses an accrual.
+// Reverse reverses an accrual, and returns the transaction as reversed. It is safe to repeat.
+//
+// Errors: ErrInvalidArgument for an empty transaction id (nothing sent); ErrForbidden or
+// ErrBadRequest for the marketplace's refusals (an unknown transaction, say); *RequestError
+// when no answer came after the retries.
 //
 // API: POST /api/v2/marketplace/reverse
 func (s *MarketplaceService) Reverse(ctx context.Context, req *ReverseRequest) (*Transaction, *Response, error) {
@@ -305,8 +331,11 @@ func (s *MarketplaceService) Reverse(ctx context.Context, req *ReverseRequest) (
 		class: transport.Keyed, secrets: credentialValues(req.Credentials)})
 }
 
-// ResolveCredentials resolves the named merchant credentials. It changes nothing, so it is
-// retried like a read.
+// ResolveCredentials resolves the named merchant credentials, and returns them (their values
+// are Secrets). It changes nothing, so it is retried like a read.
+//
+// Errors: ErrInvalidArgument for a nil request (nothing sent); ErrForbidden or ErrBadRequest
+// for the marketplace's refusals; *RequestError when no answer came after the retries.
 //
 // API: POST /api/v2/marketplace/resolve-credentials
 func (s *MarketplaceService) ResolveCredentials(ctx context.Context, req *ResolveCredentialsRequest) (*ResolvedCredentials, *Response, error) {

@@ -256,7 +256,8 @@ type ActionOptions struct {
 	// Operations.FindReference and Cards.ApplyOnce find it after a lost answer, and
 	// ReferenceOf reads it. At most 64 bytes, no brackets.
 	Reference string
-	// PurchaseSum is the purchase the action relates to.
+	// PurchaseSum is the purchase the action relates to, in units of the account's currency
+	// with decimals (12.50).
 	PurchaseSum float64
 
 	// Card, CardType and Template tell the client what it would otherwise look up or leave to
@@ -329,51 +330,108 @@ type (
 	}
 )
 
-// AddAmount moves a cashback card's balance up by amount, in the account's currency (as the
-// API is understood: a till crediting a purchase calls AddPoints with the purchase amount
-// instead, and the card earns its percentage; see CardBalance).
+// AddAmount adds to a cashback card's balance directly: currencyUnits is in whole units of
+// the account's currency (100 is 100.00, not 1.00). The API takes an integer here and does
+// not document its unit; cashback balances read in currency units, which this follows
+// (assumed). A till crediting a purchase calls AddPoints with the purchase amount instead, and
+// the card earns its percentage; see CardBalance.
+//
+// Before it sends, the client checks the action against the card's type (see ActionTable);
+// when the type is neither in opts (Card or CardType) nor already known to the client, it
+// first reads the card with one GET, and remembers its type.
+//
+// Returns the card as the action left it. Errors: ErrInvalidArgument for an empty id or a
+// bad quantity or reference (nothing sent); *ActionNotAllowedError (ErrActionNotAllowed) when
+// the card does not take the action, from the client (nothing sent) or the server;
+// ErrNotFound for an unknown card; *OutcomeUnknownError (ErrOutcomeUnknown) when the answer
+// was lost, since an action is never sent twice (use ApplyOnce to recover).
 //
 // API: POST /api/v2/cards/{id}/add-transaction-amount
-func (s *CardsService) AddAmount(ctx context.Context, id string, amount int, opts *ActionOptions) (*Card, *Response, error) {
+func (s *CardsService) AddAmount(ctx context.Context, id string, currencyUnits int, opts *ActionOptions) (*Card, *Response, error) {
 	if err := (*service)(s).ready(ctx); err != nil {
 		return nil, nil, err
 	}
-	return s.act(ctx, id, ActionAddAmount, positiveInt("amount", amount), opts, amountBody{amount, opts.accrual()})
+	return s.act(ctx, id, ActionAddAmount, positiveInt("currencyUnits", currencyUnits), opts, amountBody{currencyUnits, opts.accrual()})
 }
 
-// SubtractAmount subtracts a transaction amount from a cashback card.
+// SubtractAmount takes currencyUnits, whole units of the account's currency (as AddAmount),
+// from a cashback card's balance: the customer pays with their cashback.
+//
+// Before it sends, the client checks the action against the card's type (see ActionTable);
+// when the type is neither in opts (Card or CardType) nor already known to the client, it
+// first reads the card with one GET, and remembers its type.
+//
+// Returns the card as the action left it. Errors: ErrInvalidArgument for an empty id or a
+// bad quantity or reference (nothing sent); *ActionNotAllowedError (ErrActionNotAllowed) when
+// the card does not take the action, from the client (nothing sent) or the server;
+// ErrCardState (ErrInsufficientBalance) when the balance is too small;
+// ErrNotFound for an unknown card; *OutcomeUnknownError (ErrOutcomeUnknown) when the answer
+// was lost, since an action is never sent twice (use ApplyOnce to recover).
 //
 // API: POST /api/v2/cards/{id}/subtract-transaction-amount
-func (s *CardsService) SubtractAmount(ctx context.Context, id string, amount int, opts *ActionOptions) (*Card, *Response, error) {
+func (s *CardsService) SubtractAmount(ctx context.Context, id string, currencyUnits int, opts *ActionOptions) (*Card, *Response, error) {
 	if err := (*service)(s).ready(ctx); err != nil {
 		return nil, nil, err
 	}
-	return s.act(ctx, id, ActionSubtractAmount, positiveInt("amount", amount), opts, amountBody{amount, opts.accrual()})
+	return s.act(ctx, id, ActionSubtractAmount, positiveInt("currencyUnits", currencyUnits), opts, amountBody{currencyUnits, opts.accrual()})
 }
 
-// AddPoints adds points to a discount, cashback or gift card. For discount and cashback cards
-// the points are the purchase amount, and the server computes the effect (a cashback card
-// earns its percentage of it); for a gift card they are the value added. See CardBalance.
+// AddPoints adds points to a discount, cashback or gift card. currencyAmount is in units of
+// the account's currency, with decimals (42.60): on discount and cashback cards it is the
+// purchase amount, and the server computes the effect (a cashback card earns its percentage
+// of it); on a gift card it is the value added. See CardBalance.
+//
+// Before it sends, the client checks the action against the card's type (see ActionTable);
+// when the type is neither in opts (Card or CardType) nor already known to the client, it
+// first reads the card with one GET, and remembers its type.
+//
+// Returns the card as the action left it. Errors: ErrInvalidArgument for an empty id or a
+// bad quantity or reference (nothing sent); *ActionNotAllowedError (ErrActionNotAllowed) when
+// the card does not take the action, from the client (nothing sent) or the server;
+// ErrNotFound for an unknown card; *OutcomeUnknownError (ErrOutcomeUnknown) when the answer
+// was lost, since an action is never sent twice (use ApplyOnce to recover).
 //
 // API: POST /api/v2/cards/{id}/add-point
-func (s *CardsService) AddPoints(ctx context.Context, id string, points float64, opts *ActionOptions) (*Card, *Response, error) {
+func (s *CardsService) AddPoints(ctx context.Context, id string, currencyAmount float64, opts *ActionOptions) (*Card, *Response, error) {
 	if err := (*service)(s).ready(ctx); err != nil {
 		return nil, nil, err
 	}
-	return s.act(ctx, id, ActionAddPoints, positiveNumber("points", points), opts, pointsBody{points, opts.accrual()})
+	return s.act(ctx, id, ActionAddPoints, positiveNumber("currencyAmount", currencyAmount), opts, pointsBody{currencyAmount, opts.accrual()})
 }
 
-// SubtractPoints subtracts points from a discount, cashback or gift card.
+// SubtractPoints takes currencyAmount, in units of the account's currency with decimals, from
+// a discount, cashback or gift card: a gift card paying for a purchase, say.
+//
+// Before it sends, the client checks the action against the card's type (see ActionTable);
+// when the type is neither in opts (Card or CardType) nor already known to the client, it
+// first reads the card with one GET, and remembers its type.
+//
+// Returns the card as the action left it. Errors: ErrInvalidArgument for an empty id or a
+// bad quantity or reference (nothing sent); *ActionNotAllowedError (ErrActionNotAllowed) when
+// the card does not take the action, from the client (nothing sent) or the server;
+// ErrCardState (ErrInsufficientBalance) when the balance is too small;
+// ErrNotFound for an unknown card; *OutcomeUnknownError (ErrOutcomeUnknown) when the answer
+// was lost, since an action is never sent twice (use ApplyOnce to recover).
 //
 // API: POST /api/v2/cards/{id}/subtract-point
-func (s *CardsService) SubtractPoints(ctx context.Context, id string, points float64, opts *ActionOptions) (*Card, *Response, error) {
+func (s *CardsService) SubtractPoints(ctx context.Context, id string, currencyAmount float64, opts *ActionOptions) (*Card, *Response, error) {
 	if err := (*service)(s).ready(ctx); err != nil {
 		return nil, nil, err
 	}
-	return s.act(ctx, id, ActionSubtractPoints, positiveNumber("points", points), opts, pointsBody{points, opts.accrual()})
+	return s.act(ctx, id, ActionSubtractPoints, positiveNumber("currencyAmount", currencyAmount), opts, pointsBody{currencyAmount, opts.accrual()})
 }
 
-// AddRewards adds rewards to a stamp card.
+// AddRewards adds rewards (earned, unused) to a stamp card.
+//
+// Before it sends, the client checks the action against the card's type (see ActionTable);
+// when the type is neither in opts (Card or CardType) nor already known to the client, it
+// first reads the card with one GET, and remembers its type.
+//
+// Returns the card as the action left it. Errors: ErrInvalidArgument for an empty id or a
+// bad quantity or reference (nothing sent); *ActionNotAllowedError (ErrActionNotAllowed) when
+// the card does not take the action, from the client (nothing sent) or the server;
+// ErrNotFound for an unknown card; *OutcomeUnknownError (ErrOutcomeUnknown) when the answer
+// was lost, since an action is never sent twice (use ApplyOnce to recover).
 //
 // API: POST /api/v2/cards/{id}/add-reward
 func (s *CardsService) AddRewards(ctx context.Context, id string, rewards int, opts *ActionOptions) (*Card, *Response, error) {
@@ -383,7 +441,19 @@ func (s *CardsService) AddRewards(ctx context.Context, id string, rewards int, o
 	return s.act(ctx, id, ActionAddRewards, positiveInt("rewards", rewards), opts, rewardsBody{rewards, opts.accrual()})
 }
 
-// SubtractRewards redeems earned rewards of a stamp card.
+// SubtractRewards redeems rewards a stamp card has earned: the customer takes their free
+// coffee.
+//
+// Before it sends, the client checks the action against the card's type (see ActionTable);
+// when the type is neither in opts (Card or CardType) nor already known to the client, it
+// first reads the card with one GET, and remembers its type.
+//
+// Returns the card as the action left it. Errors: ErrInvalidArgument for an empty id or a
+// bad quantity or reference (nothing sent); *ActionNotAllowedError (ErrActionNotAllowed) when
+// the card does not take the action, from the client (nothing sent) or the server;
+// ErrCardState (ErrInsufficientBalance) when the card has fewer rewards;
+// ErrNotFound for an unknown card; *OutcomeUnknownError (ErrOutcomeUnknown) when the answer
+// was lost, since an action is never sent twice (use ApplyOnce to recover).
 //
 // API: POST /api/v2/cards/{id}/subtract-reward
 func (s *CardsService) SubtractRewards(ctx context.Context, id string, rewards int, opts *ActionOptions) (*Card, *Response, error) {
@@ -393,7 +463,18 @@ func (s *CardsService) SubtractRewards(ctx context.Context, id string, rewards i
 	return s.act(ctx, id, ActionSubtractRewards, positiveInt("rewards", rewards), opts, rewardsBody{rewards, opts.accrual()})
 }
 
-// AddScores adds scores to a multipass card, or to a reward card with points mechanics.
+// AddScores adds scores (points) to a multipass card, or to a reward card with points
+// mechanics.
+//
+// Before it sends, the client checks the action against the card's type (see ActionTable);
+// when the type is neither in opts (Card or CardType) nor already known to the client, it
+// first reads the card with one GET, and remembers its type.
+//
+// Returns the card as the action left it. Errors: ErrInvalidArgument for an empty id or a
+// bad quantity or reference (nothing sent); *ActionNotAllowedError (ErrActionNotAllowed) when
+// the card does not take the action, from the client (nothing sent) or the server;
+// ErrNotFound for an unknown card; *OutcomeUnknownError (ErrOutcomeUnknown) when the answer
+// was lost, since an action is never sent twice (use ApplyOnce to recover).
 //
 // API: POST /api/v2/cards/{id}/add-scores
 func (s *CardsService) AddScores(ctx context.Context, id string, scores int, opts *ActionOptions) (*Card, *Response, error) {
@@ -403,7 +484,18 @@ func (s *CardsService) AddScores(ctx context.Context, id string, scores int, opt
 	return s.act(ctx, id, ActionAddScores, positiveInt("scores", scores), opts, scoresBody{scores, opts.accrual()})
 }
 
-// SubtractScores subtracts scores from a reward or multipass card.
+// SubtractScores takes scores (points) from a reward or multipass card.
+//
+// Before it sends, the client checks the action against the card's type (see ActionTable);
+// when the type is neither in opts (Card or CardType) nor already known to the client, it
+// first reads the card with one GET, and remembers its type.
+//
+// Returns the card as the action left it. Errors: ErrInvalidArgument for an empty id or a
+// bad quantity or reference (nothing sent); *ActionNotAllowedError (ErrActionNotAllowed) when
+// the card does not take the action, from the client (nothing sent) or the server;
+// ErrCardState (ErrInsufficientBalance) when the card holds fewer;
+// ErrNotFound for an unknown card; *OutcomeUnknownError (ErrOutcomeUnknown) when the answer
+// was lost, since an action is never sent twice (use ApplyOnce to recover).
 //
 // API: POST /api/v2/cards/{id}/subtract-scores
 func (s *CardsService) SubtractScores(ctx context.Context, id string, scores int, opts *ActionOptions) (*Card, *Response, error) {
@@ -413,7 +505,18 @@ func (s *CardsService) SubtractScores(ctx context.Context, id string, scores int
 	return s.act(ctx, id, ActionSubtractScores, positiveInt("scores", scores), opts, scoresBody{scores, opts.accrual()})
 }
 
-// AddStamps adds stamps to a stamp card.
+// AddStamps adds stamps to a stamp card; a round of them earns a reward (StampsBeforeReward
+// says how many are still needed).
+//
+// Before it sends, the client checks the action against the card's type (see ActionTable);
+// when the type is neither in opts (Card or CardType) nor already known to the client, it
+// first reads the card with one GET, and remembers its type.
+//
+// Returns the card as the action left it. Errors: ErrInvalidArgument for an empty id or a
+// bad quantity or reference (nothing sent); *ActionNotAllowedError (ErrActionNotAllowed) when
+// the card does not take the action, from the client (nothing sent) or the server;
+// ErrNotFound for an unknown card; *OutcomeUnknownError (ErrOutcomeUnknown) when the answer
+// was lost, since an action is never sent twice (use ApplyOnce to recover).
 //
 // API: POST /api/v2/cards/{id}/add-stamp
 func (s *CardsService) AddStamps(ctx context.Context, id string, stamps int, opts *ActionOptions) (*Card, *Response, error) {
@@ -423,7 +526,18 @@ func (s *CardsService) AddStamps(ctx context.Context, id string, stamps int, opt
 	return s.act(ctx, id, ActionAddStamps, positiveInt("stamps", stamps), opts, stampsBody{stamps, opts.accrual()})
 }
 
-// SubtractStamps subtracts stamps from a stamp card.
+// SubtractStamps takes stamps back from a stamp card (a stamp given by mistake).
+//
+// Before it sends, the client checks the action against the card's type (see ActionTable);
+// when the type is neither in opts (Card or CardType) nor already known to the client, it
+// first reads the card with one GET, and remembers its type.
+//
+// Returns the card as the action left it. Errors: ErrInvalidArgument for an empty id or a
+// bad quantity or reference (nothing sent); *ActionNotAllowedError (ErrActionNotAllowed) when
+// the card does not take the action, from the client (nothing sent) or the server;
+// ErrCardState (ErrInsufficientBalance) when the card has fewer stamps;
+// ErrNotFound for an unknown card; *OutcomeUnknownError (ErrOutcomeUnknown) when the answer
+// was lost, since an action is never sent twice (use ApplyOnce to recover).
 //
 // API: POST /api/v2/cards/{id}/subtract-stamp
 func (s *CardsService) SubtractStamps(ctx context.Context, id string, stamps int, opts *ActionOptions) (*Card, *Response, error) {
@@ -433,8 +547,22 @@ func (s *CardsService) SubtractStamps(ctx context.Context, id string, stamps int
 	return s.act(ctx, id, ActionSubtractStamps, positiveInt("stamps", stamps), opts, stampsBody{stamps, opts.accrual()})
 }
 
-// AddVisits records visits on a multipass card, a membership card without limits, or a stamp
-// or reward card with visit mechanics.
+// AddVisits records visits: the till calls it when the holder of a multipass card, or of a
+// membership card without limits, comes in (a stamp or reward card with visit mechanics
+// takes it too). On a multipass card it counts the visits used (CurrentNumberOfUses, and
+// CountVisits); on an open membership card, CountVisits. A membership card with limits takes
+// SubtractVisits instead. (As the API is understood, and loyaltytest does.)
+//
+// Before it sends, the client checks the action against the card's type (see ActionTable);
+// when the type is neither in opts (Card or CardType) nor already known to the client, it
+// first reads the card with one GET, and remembers its type.
+//
+// Returns the card as the action left it. Errors: ErrInvalidArgument for an empty id or a
+// bad quantity or reference (nothing sent); *ActionNotAllowedError (ErrActionNotAllowed) when
+// the card does not take the action, from the client (nothing sent) or the server;
+// ErrCardState (ErrVisitAlreadyRegistered) when the card already has today's visit;
+// ErrNotFound for an unknown card; *OutcomeUnknownError (ErrOutcomeUnknown) when the answer
+// was lost, since an action is never sent twice (use ApplyOnce to recover).
 //
 // API: POST /api/v2/cards/{id}/add-visit
 func (s *CardsService) AddVisits(ctx context.Context, id string, visits int, opts *ActionOptions) (*Card, *Response, error) {
@@ -444,7 +572,21 @@ func (s *CardsService) AddVisits(ctx context.Context, id string, visits int, opt
 	return s.act(ctx, id, ActionAddVisits, positiveInt("visits", visits), opts, visitsBody{visits, opts.accrual()})
 }
 
-// SubtractVisits uses visits of a multipass card or a membership card with limits.
+// SubtractVisits uses visits of a membership card with limits: the till calls it when the
+// holder comes in, and CurrentNumberOfUses counts the period's visits used, up to the tier's
+// limit. On a multipass card it takes back visits recorded with AddVisits (one recorded by
+// mistake). (As the API is understood, and loyaltytest does.)
+//
+// Before it sends, the client checks the action against the card's type (see ActionTable);
+// when the type is neither in opts (Card or CardType) nor already known to the client, it
+// first reads the card with one GET, and remembers its type.
+//
+// Returns the card as the action left it. Errors: ErrInvalidArgument for an empty id or a
+// bad quantity or reference (nothing sent); *ActionNotAllowedError (ErrActionNotAllowed) when
+// the card does not take the action, from the client (nothing sent) or the server;
+// ErrCardState when the period's visits are used up;
+// ErrNotFound for an unknown card; *OutcomeUnknownError (ErrOutcomeUnknown) when the answer
+// was lost, since an action is never sent twice (use ApplyOnce to recover).
 //
 // API: POST /api/v2/cards/{id}/subtract-visit
 func (s *CardsService) SubtractVisits(ctx context.Context, id string, visits int, opts *ActionOptions) (*Card, *Response, error) {
@@ -454,29 +596,62 @@ func (s *CardsService) SubtractVisits(ctx context.Context, id string, visits int
 	return s.act(ctx, id, ActionSubtractVisits, positiveInt("visits", visits), opts, visitsBody{visits, opts.accrual()})
 }
 
-// AddPurchase records a purchase amount on a stamp or reward card with spend mechanics.
+// AddPurchase records a purchase on a stamp or reward card with spend mechanics:
+// purchaseAmount is in units of the account's currency with decimals (12.50), and the card
+// earns by it (a stamp per so much spent, say).
+//
+// Before it sends, the client checks the action against the card's type (see ActionTable);
+// when the type is neither in opts (Card or CardType) nor already known to the client, it
+// first reads the card with one GET, and remembers its type.
+//
+// Returns the card as the action left it. Errors: ErrInvalidArgument for an empty id or a
+// bad quantity or reference (nothing sent); *ActionNotAllowedError (ErrActionNotAllowed) when
+// the card does not take the action, from the client (nothing sent) or the server;
+// ErrNotFound for an unknown card; *OutcomeUnknownError (ErrOutcomeUnknown) when the answer
+// was lost, since an action is never sent twice (use ApplyOnce to recover).
 //
 // API: POST /api/v2/cards/{id}/add-purchase
-func (s *CardsService) AddPurchase(ctx context.Context, id string, amount float64, opts *ActionOptions) (*Card, *Response, error) {
+func (s *CardsService) AddPurchase(ctx context.Context, id string, purchaseAmount float64, opts *ActionOptions) (*Card, *Response, error) {
 	if err := (*service)(s).ready(ctx); err != nil {
 		return nil, nil, err
 	}
-	return s.act(ctx, id, ActionAddPurchase, positiveNumber("amount", amount), opts, purchaseBody{amount, opts.accrual()})
+	return s.act(ctx, id, ActionAddPurchase, positiveNumber("purchaseAmount", purchaseAmount), opts, purchaseBody{purchaseAmount, opts.accrual()})
 }
 
-// SubtractPurchase takes back a purchase amount from a stamp or reward card with spend
-// mechanics.
+// SubtractPurchase takes back a purchase recorded with AddPurchase on a stamp or reward card
+// with spend mechanics (a refund): purchaseAmount is in currency units with decimals.
+//
+// Before it sends, the client checks the action against the card's type (see ActionTable);
+// when the type is neither in opts (Card or CardType) nor already known to the client, it
+// first reads the card with one GET, and remembers its type.
+//
+// Returns the card as the action left it. Errors: ErrInvalidArgument for an empty id or a
+// bad quantity or reference (nothing sent); *ActionNotAllowedError (ErrActionNotAllowed) when
+// the card does not take the action, from the client (nothing sent) or the server;
+// ErrNotFound for an unknown card; *OutcomeUnknownError (ErrOutcomeUnknown) when the answer
+// was lost, since an action is never sent twice (use ApplyOnce to recover).
 //
 // API: POST /api/v2/cards/{id}/subtract-purchase
-func (s *CardsService) SubtractPurchase(ctx context.Context, id string, amount float64, opts *ActionOptions) (*Card, *Response, error) {
+func (s *CardsService) SubtractPurchase(ctx context.Context, id string, purchaseAmount float64, opts *ActionOptions) (*Card, *Response, error) {
 	if err := (*service)(s).ready(ctx); err != nil {
 		return nil, nil, err
 	}
-	return s.act(ctx, id, ActionSubtractPurchase, positiveNumber("amount", amount), opts, purchaseBody{amount, opts.accrual()})
+	return s.act(ctx, id, ActionSubtractPurchase, positiveNumber("purchaseAmount", purchaseAmount), opts, purchaseBody{purchaseAmount, opts.accrual()})
 }
 
 // ReceiveReward gives the customer of a reward card the reward tier tierID, one of the card's
-// AvailableRewardTiers.
+// AvailableRewardTiers, and spends its threshold of the card's points.
+//
+// Before it sends, the client checks the action against the card's type (see ActionTable);
+// when the type is neither in opts (Card or CardType) nor already known to the client, it
+// first reads the card with one GET, and remembers its type.
+//
+// Returns the card as the action left it. Errors: ErrInvalidArgument for an empty id or a
+// bad quantity or reference (nothing sent); *ActionNotAllowedError (ErrActionNotAllowed) when
+// the card does not take the action, from the client (nothing sent) or the server;
+// ErrCardState (ErrInsufficientBalance) when the card has too few points for the tier;
+// ErrNotFound for an unknown card; *OutcomeUnknownError (ErrOutcomeUnknown) when the answer
+// was lost, since an action is never sent twice (use ApplyOnce to recover).
 //
 // API: POST /api/v2/cards/{id}/receive-reward
 func (s *CardsService) ReceiveReward(ctx context.Context, id string, tierID int, opts *ActionOptions) (*Card, *Response, error) {
@@ -486,7 +661,18 @@ func (s *CardsService) ReceiveReward(ctx context.Context, id string, tierID int,
 	return s.act(ctx, id, ActionReceiveReward, positiveInt("tierId", tierID), opts, receiveRewardBody{tierID, opts.accrual()})
 }
 
-// RedeemCoupon redeems a coupon card.
+// RedeemCoupon redeems a coupon card: it works once.
+//
+// Before it sends, the client checks the action against the card's type (see ActionTable);
+// when the type is neither in opts (Card or CardType) nor already known to the client, it
+// first reads the card with one GET, and remembers its type.
+//
+// Returns the card as the action left it. Errors: ErrInvalidArgument for an empty id or a
+// bad quantity or reference (nothing sent); *ActionNotAllowedError (ErrActionNotAllowed) when
+// the card does not take the action, from the client (nothing sent) or the server;
+// ErrCardState (ErrCouponAlreadyRedeemed) when the coupon was redeemed before;
+// ErrNotFound for an unknown card; *OutcomeUnknownError (ErrOutcomeUnknown) when the answer
+// was lost, since an action is never sent twice (use ApplyOnce to recover).
 //
 // API: POST /api/v2/cards/{id}/redeem-coupon
 func (s *CardsService) RedeemCoupon(ctx context.Context, id string, opts *ActionOptions) (*Card, *Response, error) {
@@ -496,8 +682,18 @@ func (s *CardsService) RedeemCoupon(ctx context.Context, id string, opts *Action
 	return s.act(ctx, id, ActionRedeemCoupon, nil, opts, opts.accrual())
 }
 
-// SetMembershipTier moves a membership card to the tier tierID, bought for period. The
-// endpoint takes no comment or purchase sum.
+// SetMembershipTier moves a membership card to the tier tierID, bought for period, and
+// starts a new period. The endpoint takes no comment or purchase sum.
+//
+// Before it sends, the client checks the action against the card's type (see ActionTable);
+// when the type is neither in opts (Card or CardType) nor already known to the client, it
+// first reads the card with one GET, and remembers its type.
+//
+// Returns the card as the action left it. Errors: ErrInvalidArgument for an empty id or a
+// bad argument, or a comment or reference, which it does not take (nothing sent); *ActionNotAllowedError (ErrActionNotAllowed) when
+// the card does not take the action, from the client (nothing sent) or the server;
+// ErrNotFound for an unknown card; *OutcomeUnknownError (ErrOutcomeUnknown) when the answer
+// was lost, since an action is never sent twice (use ApplyOnce to recover).
 //
 // API: POST /api/v2/cards/{id}/set-membership-tier
 func (s *CardsService) SetMembershipTier(ctx context.Context, id string, tierID int, period MembershipPeriod, opts *ActionOptions) (*Card, *Response, error) {
@@ -518,6 +714,16 @@ func (s *CardsService) SetMembershipTier(ctx context.Context, id string, tierID 
 // 2038-01-19T03:14:07Z only, so a time outside is refused. The endpoint takes no comment or
 // purchase sum.
 //
+// Before it sends, the client checks the action against the card's type (see ActionTable);
+// when the type is neither in opts (Card or CardType) nor already known to the client, it
+// first reads the card with one GET, and remembers its type.
+//
+// Returns the card as the action left it. Errors: ErrInvalidArgument for an empty id or a
+// bad argument, or a comment or reference, which it does not take (nothing sent); *ActionNotAllowedError (ErrActionNotAllowed) when
+// the card does not take the action, from the client (nothing sent) or the server;
+// ErrNotFound for an unknown card; *OutcomeUnknownError (ErrOutcomeUnknown) when the answer
+// was lost, since an action is never sent twice (use ApplyOnce to recover).
+//
 // API: POST /api/v2/cards/{id}/set-expiration-date
 func (s *CardsService) SetExpirationDate(ctx context.Context, id string, t time.Time, opts *ActionOptions) (*Card, *Response, error) {
 	if err := (*service)(s).ready(ctx); err != nil {
@@ -536,6 +742,16 @@ func (s *CardsService) SetExpirationDate(ctx context.Context, id string, t time.
 }
 
 // ClearExpirationDate removes a card's expiry date.
+//
+// Before it sends, the client checks the action against the card's type (see ActionTable);
+// when the type is neither in opts (Card or CardType) nor already known to the client, it
+// first reads the card with one GET, and remembers its type.
+//
+// Returns the card as the action left it. Errors: ErrInvalidArgument for an empty id or a
+// bad argument, or a comment or reference, which it does not take (nothing sent); *ActionNotAllowedError (ErrActionNotAllowed) when
+// the card does not take the action, from the client (nothing sent) or the server;
+// ErrNotFound for an unknown card; *OutcomeUnknownError (ErrOutcomeUnknown) when the answer
+// was lost, since an action is never sent twice (use ApplyOnce to recover).
 //
 // API: POST /api/v2/cards/{id}/set-expiration-date
 func (s *CardsService) ClearExpirationDate(ctx context.Context, id string, opts *ActionOptions) (*Card, *Response, error) {
@@ -651,7 +867,7 @@ func (s *CardsService) check(ctx context.Context, id string, a Action, opts *Act
 	if !t.Known() && s.client.lookupTypes {
 		got, resp, err := s.lookUp(ctx, id)
 		if err != nil {
-			return CardTypeUnknown, resp, err
+			return CardTypeUnknown, resp, fmt.Errorf("loyalty: %s on card %s: reading the card to learn its type: %w", a, id, err)
 		}
 		// Only the type is taken from the look-up. Its membership tier is not: the next call
 		// finds the type in the cache and no tier, and the same action must get the same

@@ -110,6 +110,9 @@ type AgencyProfileUpdateRequest struct {
 
 // Get returns the account's profile.
 //
+// Errors: ErrUnauthorized for a key the API does not know; *RequestError when no answer came
+// (connection, timeout, context); *DecodeError for an answer that cannot be read.
+//
 // API: GET /api/v2/profile
 func (s *ProfileService) Get(ctx context.Context) (*Profile, *Response, error) {
 	if err := (*service)(s).ready(ctx); err != nil {
@@ -118,7 +121,11 @@ func (s *ProfileService) Get(ctx context.Context) (*Profile, *Response, error) {
 	return fetch[Profile](ctx, s.client, call{method: "GET", path: "profile"})
 }
 
-// Update changes the account's profile.
+// Update changes the account's profile, and returns it as changed.
+//
+// Errors: ErrInvalidArgument for an empty change or a value out of its form (a date format,
+// a two-letter country; nothing sent); ErrValidation for a change the API refuses;
+// *OutcomeUnknownError when the answer was lost (a PATCH is never sent twice).
 //
 // API: PATCH /api/v2/profile
 func (s *ProfileService) Update(ctx context.Context, req *ProfileUpdateRequest) (*Profile, *Response, error) {
@@ -141,7 +148,10 @@ func (s *ProfileService) Update(ctx context.Context, req *ProfileUpdateRequest) 
 	return fetch[Profile](ctx, s.client, call{method: "PATCH", path: "profile", body: req})
 }
 
-// GetAgency returns the agency profile.
+// GetAgency returns the agency profile. An agency key only.
+//
+// Errors: ErrForbidden for a company's key; *RequestError when no answer came (connection,
+// timeout, context); *DecodeError for an answer that cannot be read.
 //
 // API: GET /api/v2/profile/agency
 func (s *ProfileService) GetAgency(ctx context.Context) (*AgencyProfile, *Response, error) {
@@ -151,7 +161,11 @@ func (s *ProfileService) GetAgency(ctx context.Context) (*AgencyProfile, *Respon
 	return fetch[AgencyProfile](ctx, s.client, call{method: "GET", path: "profile/agency"})
 }
 
-// UpdateAgency changes the agency profile.
+// UpdateAgency changes the agency profile, and returns it as changed. An agency key only.
+//
+// Errors: ErrInvalidArgument for an empty change (nothing sent); ErrForbidden for a
+// company's key; ErrValidation for a change the API refuses; *OutcomeUnknownError when the
+// answer was lost (a PATCH is never sent twice).
 //
 // API: PATCH /api/v2/profile/agency
 func (s *ProfileService) UpdateAgency(ctx context.Context, req *AgencyProfileUpdateRequest) (*AgencyProfile, *Response, error) {

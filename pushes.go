@@ -41,7 +41,14 @@ type PushListOptions struct {
 	EndDate    Date   `url:"endDate,omitempty"`
 }
 
-// Send sends or schedules a push.
+// Send sends a push now, or schedules it (ScheduledAt), to one card or to every card of a
+// template, and returns the push (Response.StatusCode 201).
+//
+// Errors: ErrInvalidArgument for a push without a message or template, or scheduled outside
+// what the API stores (nothing sent); ErrNotFound when the template or card does not exist;
+// ErrValidation for a push the API refuses; *OutcomeUnknownError when the answer was lost: a
+// push is never sent twice, since its holders would get it twice (look for it with List
+// first).
 //
 // API: POST /api/v2/pushes
 func (s *PushesService) Send(ctx context.Context, req *PushSendRequest) (*Push, *Response, error) {
@@ -63,7 +70,13 @@ func (s *PushesService) Send(ctx context.Context, req *PushSendRequest) (*Push, 
 	return fetch[Push](ctx, s.client, call{method: "POST", path: "pushes", body: req})
 }
 
-// List returns one page of pushes. opts may be nil.
+// List returns one page of pushes matching opts (nil: the first page of all), with the
+// page's Meta on the Response.
+//
+// Errors: ErrInvalidArgument for options out of range (nothing sent); ErrUnauthorized or
+// ErrForbidden for a key that may not list pushes; *RequestError when no answer came
+// (connection, timeout, context); *DecodeError for a page that cannot be read or is over its
+// bounds (more items than asked for, say).
 //
 // API: GET /api/v2/pushes
 func (s *PushesService) List(ctx context.Context, opts *PushListOptions) ([]Push, *Response, error) {
@@ -89,7 +102,12 @@ func (s *PushesService) All(ctx context.Context, opts *PushListOptions) iter.Seq
 	return walk[Push](ctx, s.client, "pushes", opts)
 }
 
-// Get returns a push.
+// Get returns a push, with its delivery counts.
+//
+// Errors: ErrInvalidArgument for an empty id (nothing sent); ErrNotFound when there is no
+// such push; ErrUnauthorized or ErrForbidden for a key that may not see it; *RequestError
+// when no answer came (connection, timeout, context); *DecodeError for an answer that cannot
+// be read.
 //
 // API: GET /api/v2/pushes/{id}
 func (s *PushesService) Get(ctx context.Context, id string) (*Push, *Response, error) {

@@ -30,8 +30,12 @@ type Request struct {
 
 // Do sends req with the client's key, and with the same retry, redirect, rate-limit and
 // logging rules as every other method. It decodes the answer's data member into out (a
-// pointer, or nil to discard it) and returns the same error types: *APIError,
-// *OutcomeUnknownError, *RedirectError, *RequestError, *DecodeError, *ArgumentError.
+// pointer, or nil to discard it) and returns the answer.
+//
+// Errors: the same as every method's: *ArgumentError (ErrInvalidArgument) for a method or
+// path it will not send; *APIError for an answer of 400 or more (ErrNotFound, ErrValidation,
+// …); *OutcomeUnknownError for a POST, PUT or PATCH not marked SafeToRepeat whose answer was
+// lost; *RedirectError; *RequestError; *DecodeError.
 func (c *Client) Do(ctx context.Context, req *Request, out any) (*Response, error) {
 	if !c.usable() {
 		return nil, errNoClient

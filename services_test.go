@@ -383,14 +383,25 @@ func TestCompanyCreateNamesTheFirstMissingField(t *testing.T) {
 	}
 }
 
-func TestAccrueNeedsACurrencyCode(t *testing.T) {
+// The description makes check.currency required but nullable: the key is always sent, null
+// when no currency is given, and a currency given must be an ISO 4217 code.
+func TestAccrueSendsCurrencyAsTheDescriptionSays(t *testing.T) {
 	t.Parallel()
 	c, ts := setup(t, WithAppToken(testAppToken))
-	for _, cur := range []string{"", "US", "usd", "USDT", "U$D"} {
+	ts.handle("POST /api/v2/marketplace/accrue", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(`{"transactionId":"t","results":[]}`))
+	})
+	for _, cur := range []string{"US", "usd", "USDT", "U$D"} {
 		_, _, err := c.Marketplace.Accrue(context.Background(), &AccrueRequest{SerialNumber: "1-2-3", Check: Check{Amount: 100, Currency: cur}})
 		assert.ErrorIs(t, err, ErrInvalidArgument, "%q", cur)
 	}
-	assert.Empty(t, ts.requests())
+	assert.Empty(t, ts.requests(), "a malformed currency sends nothing")
+	for cur, want := range map[string]string{"": `"currency":null`, "EUR": `"currency":"EUR"`} {
+		_, _, err := c.Marketplace.Accrue(context.Background(), &AccrueRequest{SerialNumber: "1-2-3", Check: Check{Amount: 100, Currency: cur}})
+		require.NoError(t, err, "%q", cur)
+		reqs := ts.requests()
+		assert.Contains(t, string(reqs[len(reqs)-1].Body), `{"amount":100,`+want+`,"selections":[]}`, "%q", cur)
+	}
 }
 
 func TestAnAccrueRequestBelongsToOnePurchase(t *testing.T) {

@@ -16,7 +16,11 @@ type SentSMS struct {
 	ID string `json:"id"`
 }
 
-// Send sends a text message.
+// Send sends a text message to a customer, and returns its id (Response.StatusCode 201).
+//
+// Errors: ErrInvalidArgument for a message without a customer or text (nothing sent);
+// ErrNotFound when there is no such customer; ErrValidation when the customer has no phone;
+// *OutcomeUnknownError when the answer was lost: a message is never sent twice.
 //
 // API: POST /api/v2/sms
 func (s *SMSService) Send(ctx context.Context, req *SMSSendRequest) (*SentSMS, *Response, error) {

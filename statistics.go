@@ -36,7 +36,13 @@ func (o *RevenueOptions) checkRange() error {
 	return checkRange(o.StartDate, o.EndDate)
 }
 
-// Revenue returns revenue figures, by company or template, for a date range. opts may be nil.
+// Revenue returns revenue figures, by company or template, for a date range. opts may be
+// nil.
+//
+// Errors: ErrInvalidArgument for a date range that ends before it starts, or dates out of
+// range (nothing sent); ErrForbidden for a company the key may not see; *RequestError when
+// no answer came (connection, timeout, context); *DecodeError for an answer that cannot be
+// read.
 //
 // API: GET /api/v2/statistics/revenue
 func (s *StatisticsService) Revenue(ctx context.Context, opts *RevenueOptions) (*RevenueStats, *Response, error) {

@@ -50,6 +50,10 @@ type TariffOptions struct {
 
 // List returns every tariff (the endpoint takes no paging).
 //
+// Errors: ErrUnauthorized or ErrForbidden for a key that may not list tariffs (an agency's);
+// *RequestError when no answer came (connection, timeout, context); *DecodeError for an
+// answer that cannot be read.
+//
 // API: GET /api/v2/tariffs
 func (s *TariffsService) List(ctx context.Context) ([]Tariff, *Response, error) {
 	if err := (*service)(s).ready(ctx); err != nil {
@@ -64,6 +68,11 @@ func (s *TariffsService) List(ctx context.Context) ([]Tariff, *Response, error) 
 }
 
 // Get returns a tariff.
+//
+// Errors: ErrInvalidArgument for an id of 0 or less (nothing sent); ErrNotFound when there
+// is no such tariff; ErrUnauthorized or ErrForbidden for a key that may not see it;
+// *RequestError when no answer came (connection, timeout, context); *DecodeError for an
+// answer that cannot be read.
 //
 // API: GET /api/v2/tariffs/{id}
 func (s *TariffsService) Get(ctx context.Context, id int) (*Tariff, *Response, error) {

@@ -27,7 +27,13 @@ type RewardTierCreateRequest struct {
 	ValueLimit *float64 `json:"valueLimit,omitempty"`
 }
 
-// List returns one page of templates. opts may be nil.
+// List returns one page of templates (opts nil: the first page), with the page's Meta on the
+// Response.
+//
+// Errors: ErrInvalidArgument for options out of range (nothing sent); ErrUnauthorized or
+// ErrForbidden for a key that may not list templates; *RequestError when no answer came
+// (connection, timeout, context); *DecodeError for a page that cannot be read or is over its
+// bounds (more items than asked for, say).
 //
 // API: GET /api/v2/templates
 func (s *TemplatesService) List(ctx context.Context, opts *TemplateListOptions) ([]Template, *Response, error) {
@@ -50,6 +56,11 @@ func (s *TemplatesService) All(ctx context.Context, opts *TemplateListOptions) i
 // Get returns a template. Pass it in ActionOptions.Template to let card actions check its
 // mechanics and membership limits.
 //
+// Errors: ErrInvalidArgument for an id of 0 or less (nothing sent); ErrNotFound when there
+// is no such template; ErrUnauthorized or ErrForbidden for a key that may not see it;
+// *RequestError when no answer came (connection, timeout, context); *DecodeError for an
+// answer that cannot be read.
+//
 // API: GET /api/v2/templates/{id}
 func (s *TemplatesService) Get(ctx context.Context, id int) (*Template, *Response, error) {
 	if err := (*service)(s).ready(ctx); err != nil {
@@ -62,7 +73,13 @@ func (s *TemplatesService) Get(ctx context.Context, id int) (*Template, *Respons
 	return fetch[Template](ctx, s.client, call{method: "GET", path: "templates/" + p})
 }
 
-// CreateRewardTier adds a reward tier to a template.
+// CreateRewardTier adds a reward tier to a template, and returns the tier
+// (Response.StatusCode 201).
+//
+// Errors: ErrInvalidArgument for a template id of 0 or less, or a tier without a name or
+// with a value out of range (nothing sent); ErrNotFound when there is no such template;
+// ErrValidation for a tier the API refuses; *OutcomeUnknownError when the answer was lost (a
+// create is never sent twice).
 //
 // API: POST /api/v2/templates/{templateId}/reward_tiers
 func (s *TemplatesService) CreateRewardTier(ctx context.Context, templateID int, req *RewardTierCreateRequest) (*RewardTier, *Response, error) {
@@ -90,6 +107,11 @@ func (s *TemplatesService) CreateRewardTier(ctx context.Context, templateID int,
 }
 
 // DeleteRewardTier removes a reward tier from a template.
+//
+// Returns the answer; Response.DeletedEarlier is set when an earlier attempt, whose answer
+// was lost, deleted it (the delete is retried, and the retry finds it gone). Errors:
+// ErrInvalidArgument for an id of 0 or less (nothing sent); ErrNotFound when there is no
+// such template or tier; *RequestError when no answer came (connection, timeout, context).
 //
 // API: DELETE /api/v2/templates/{templateId}/reward_tiers/{id}
 func (s *TemplatesService) DeleteRewardTier(ctx context.Context, templateID, tierID int) (*Response, error) {

@@ -112,6 +112,12 @@ type AutomationUser struct {
 
 // Subscribe asks the platform to deliver Events to URL, and returns the subscription's id.
 //
+// Errors: ErrInvalidArgument for a URL that is not absolute https (plain http only to a
+// loopback host) or no events (nothing sent); ErrUnauthorized for a key the platform does not
+// know; ErrValidation for a subscription it refuses; *OutcomeUnknownError when the answer was
+// lost (a second subscription would deliver every event twice: look with Me's account in the
+// product's UI before subscribing again).
+//
 // API: POST /api/automation/webhooks
 func (s *WebhooksService) Subscribe(ctx context.Context, req *WebhookSubscribeRequest) (*WebhookSubscription, *Response, error) {
 	if err := (*service)(s).ready(ctx); err != nil {
@@ -137,7 +143,11 @@ func (s *WebhooksService) Subscribe(ctx context.Context, req *WebhookSubscribeRe
 	return fetch[WebhookSubscription](ctx, s.client, call{method: "POST", path: "webhooks", body: req, automation: true})
 }
 
-// Unsubscribe removes a subscription. Repeating it is safe.
+// Unsubscribe removes a subscription, and returns the answer. Repeating it is safe: a
+// subscription already gone (404) counts as removed, and Response.DeletedEarlier is set.
+//
+// Errors: ErrInvalidArgument for an empty id (nothing sent); ErrUnauthorized or ErrForbidden
+// for a key that may not remove it; *RequestError when no answer came.
 //
 // API: DELETE /api/automation/webhooks/{id}
 func (s *WebhooksService) Unsubscribe(ctx context.Context, id string) (*Response, error) {
@@ -148,11 +158,19 @@ func (s *WebhooksService) Unsubscribe(ctx context.Context, id string) (*Response
 	if err != nil {
 		return nil, err
 	}
-	return s.client.do(ctx, &call{method: "DELETE", path: "webhooks/", id: p, automation: true})
+	resp, err := s.client.do(ctx, &call{method: "DELETE", path: "webhooks/", id: p, automation: true})
+	if errors.Is(err, ErrNotFound) && resp != nil {
+		resp.DeletedEarlier = true // gone already: removed, as asked
+		return resp, nil
+	}
+	return resp, err
 }
 
 // Me returns the account the client's key belongs to: the check the no-code connectors make
 // before they subscribe.
+//
+// Errors: ErrUnauthorized for a key the platform does not know; *RequestError when no answer
+// came; *DecodeError for an answer that cannot be read.
 //
 // API: GET /api/automation/users/me
 func (s *WebhooksService) Me(ctx context.Context) (*AutomationUser, *Response, error) {
@@ -218,16 +236,25 @@ type TemplateEvent struct {
 	User string `json:"user"`
 }
 
-// Card reads a card event's payload, tolerantly: what cannot be read stays zero.
+// Card reads a card event's payload, tolerantly: it returns the payload, with what cannot be
+// read left zero.
+//
+// Errors: an error naming the event when its data is not an object.
 func (e *Event) Card() (*CardEvent, error) { return payload[CardEvent](e) }
 
-// Customer reads a customer event's payload.
+// Customer reads a customer event's payload, and returns it as Card does.
+//
+// Errors: an error naming the event when its data is not an object.
 func (e *Event) Customer() (*CustomerEvent, error) { return payload[CustomerEvent](e) }
 
-// Company reads a company event's payload.
+// Company reads a company event's payload, and returns it as Card does.
+//
+// Errors: an error naming the event when its data is not an object.
 func (e *Event) Company() (*CompanyEvent, error) { return payload[CompanyEvent](e) }
 
-// Template reads a template event's payload.
+// Template reads a template event's payload, and returns it as Card does.
+//
+// Errors: an error naming the event when its data is not an object.
 func (e *Event) Template() (*TemplateEvent, error) { return payload[TemplateEvent](e) }
 
 func payload[T any](e *Event) (*T, error) {
@@ -285,8 +312,10 @@ func badDelivery(status int, format string, args ...any) error {
 	return &deliveryError{status: status, reason: fmt.Sprintf(format, args...)}
 }
 
-// ParseEvent reads one delivery's body. It refuses (ErrBadDelivery) what is not the
-// delivery's shape: not JSON, no event name, no timestamp.
+// ParseEvent reads one delivery's body, and returns the event.
+//
+// Errors: ErrBadDelivery for what is not the delivery's shape: not JSON, no event name, no
+// timestamp.
 func ParseEvent(body []byte) (*Event, error) {
 	var d struct {
 		Timestamp Timestamp `json:"timestamp"`

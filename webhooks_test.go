@@ -282,3 +282,24 @@ func TestWebhookBodyReadIsBounded(t *testing.T) {
 	require.NoError(t, err, "the receiver answered, and did not wait for the rest")
 	assert.Contains(t, status, "408")
 }
+
+// Unsubscribing twice is safe, as the doc says: the second finds it gone and reports success.
+func TestUnsubscribeIsSafeToRepeat(t *testing.T) {
+	t.Parallel()
+	c, ts := setup(t)
+	var calls atomic.Int32
+	ts.handle("DELETE /api/automation/webhooks/{id}", func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 {
+			_, _ = w.Write([]byte(`{"data":{"id":"7"}}`))
+			return
+		}
+		w.WriteHeader(http.StatusNotFound)
+		_, _ = w.Write([]byte(`{"message":"Webhook not found"}`))
+	})
+	resp, err := c.Webhooks.Unsubscribe(context.Background(), "7")
+	require.NoError(t, err)
+	assert.False(t, resp.DeletedEarlier)
+	resp, err = c.Webhooks.Unsubscribe(context.Background(), "7")
+	require.NoError(t, err, "already gone counts as removed")
+	assert.True(t, resp.DeletedEarlier)
+}

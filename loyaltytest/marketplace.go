@@ -17,8 +17,9 @@ var merchantCredentials = map[string]string{"storeId": "store-1", "merchantId": 
 type accrueInput struct {
 	TransactionID *string `json:"transactionId"`
 	Check         *struct {
-		Amount     *int    `json:"amount"`
-		Currency   *string `json:"currency"`
+		Amount *int `json:"amount"`
+		// Currency is required and nullable: missing is refused, null taken.
+		Currency   json.RawMessage `json:"currency"`
 		Selections *[]struct {
 			Quantity   *int `json:"quantity"`
 			TotalPrice *int `json:"totalPrice"`
@@ -46,8 +47,10 @@ func accrue(st *state, rq *request) (any, *apiError) {
 		return nil, appError("transactionId is required.")
 	case in.Check == nil || in.Check.Amount == nil || *in.Check.Amount < 0:
 		return nil, appError("check.amount is required.")
-	case len(str(in.Check.Currency)) != 3:
+	case len(in.Check.Currency) == 0:
 		return nil, appError("check.currency is required.")
+	case string(in.Check.Currency) != "null" && !currencyCode(in.Check.Currency):
+		return nil, appError("check.currency must be an ISO 4217 code.")
 	case in.Check.Selections == nil:
 		return nil, appError("check.selections is required.")
 	case in.Credentials != nil && len(*in.Credentials) == 0:
@@ -217,4 +220,18 @@ func (tx *transaction) view() map[string]any {
 			"createdAt": ts(r.at), "reversedAt": tsp(r.reversed)})
 	}
 	return map[string]any{"transactionId": tx.ID, "results": results}
+}
+
+// currencyCode reports a JSON string of three upper-case letters.
+func currencyCode(raw json.RawMessage) bool {
+	var s string
+	if json.Unmarshal(raw, &s) != nil || len(s) != 3 {
+		return false
+	}
+	for _, r := range s {
+		if r < 'A' || r > 'Z' {
+			return false
+		}
+	}
+	return true
 }

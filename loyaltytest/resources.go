@@ -309,7 +309,11 @@ func updateCard(st *state, rq *request) (any, *apiError) {
 	if err := decode(rq, &in); err != nil {
 		return nil, err
 	}
-	if in.CustomFields != nil { // the description requires nothing: {} changes nothing
+	switch {
+	case in.CustomFields == nil: // the description requires nothing: {} changes nothing
+	case len(in.CustomFields) == 0:
+		return nil, invalidField("customFields", "This collection should contain 1 element or more.")
+	default:
 		c.customFields = customFieldsView(in.CustomFields)
 	}
 	c.UpdatedAt = st.now()

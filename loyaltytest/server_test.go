@@ -760,3 +760,41 @@ func TestActionTableAgreesWithTheSDK(t *testing.T) {
 		}
 	}
 }
+
+// What each visit action does to each card that takes it, as the SDK's docs say: a till
+// records a visit on a multipass or an open membership with AddVisits, and on a membership
+// with limits with SubtractVisits, which uses one of the period's visits.
+func TestVisitActionsMoveWhatTheDocsSay(t *testing.T) {
+	t.Parallel()
+	srv, c := start(t)
+	ctx := context.Background()
+	issueFrom := func(template string) *loyalty.Card {
+		t.Helper()
+		cu, _, err := c.Customers.Create(ctx, &loyalty.CustomerCreateRequest{FirstName: "V", Email: template + "@example.com"})
+		require.NoError(t, err)
+		card, _, err := c.Cards.Create(ctx, &loyalty.CardCreateRequest{CustomerID: cu.ID, TemplateID: srv.TemplateNamed(template)})
+		require.NoError(t, err)
+		return card
+	}
+	open := issueFrom(TemplateMembershipOpen)
+	card, _, err := c.Cards.AddVisits(ctx, open.ID, 1, nil)
+	require.NoError(t, err)
+	assert.Equal(t, 1, card.CountVisits, "an open membership counts the visit")
+	assert.Zero(t, card.Balance.CurrentNumberOfUses, "and uses nothing up")
+
+	limited := issueFrom(TemplateMembershipLimited)
+	card, _, err = c.Cards.SubtractVisits(ctx, limited.ID, 1, nil)
+	require.NoError(t, err)
+	assert.Equal(t, 1, card.Balance.CurrentNumberOfUses, "a limited membership uses one of the period's visits")
+	_, _, err = c.Cards.AddVisits(ctx, limited.ID, 1, nil)
+	assert.ErrorIs(t, err, loyalty.ErrActionNotAllowed, "and takes no AddVisits")
+
+	pass := issueFrom(TemplateMultipass)
+	card, _, err = c.Cards.AddVisits(ctx, pass.ID, 2, nil)
+	require.NoError(t, err)
+	assert.Equal(t, 2, card.Balance.CurrentNumberOfUses, "a multipass counts the visits used")
+	assert.Equal(t, 2, card.CountVisits)
+	card, _, err = c.Cards.SubtractVisits(ctx, pass.ID, 1, nil)
+	require.NoError(t, err)
+	assert.Equal(t, 1, card.Balance.CurrentNumberOfUses, "SubtractVisits takes a visit back")
+}

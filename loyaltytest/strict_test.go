@@ -94,6 +94,8 @@ func TestMarketplaceRefusesAndAcceptsAsDescribed(t *testing.T) {
 	}{
 		{`{"transactionId":"t1","serialNumber":"` + card.ID + `",` + check + `}`, 200},
 		{`{"transactionId":"t2","serialNumber":"` + card.ID + `","check":{"amount":1000,"selections":[]}}`, 400},
+		{`{"transactionId":"t2n","serialNumber":"` + card.ID + `","check":{"amount":1000,"currency":null,"selections":[]}}`, 200},
+		{`{"transactionId":"t2x","serialNumber":"` + card.ID + `","check":{"amount":1000,"currency":"usd","selections":[]}}`, 400},
 		{`{"transactionId":"t3","serialNumber":"` + card.ID + `","check":{"amount":1000,"currency":"USD"}}`, 400},
 		{`{"transactionId":"t4","serialNumber":"` + card.ID + `",` + check + `,"credentials":[]}`, 400},
 		{`{"transactionId":"t5","phone":"15555559999","firstName":"New",` + check + `}`, 200},
@@ -235,4 +237,18 @@ func rawResponse(t *testing.T, srv *Server, method, path string) *http.Response 
 	require.NoError(t, err)
 	_ = resp.Body.Close()
 	return resp
+}
+
+// customFields has minItems 1 in the description: an empty list is refused, no list at all
+// changes nothing.
+func TestCardPatchNeedsAField(t *testing.T) {
+	t.Parallel()
+	srv, c := start(t)
+	card := issue(t, srv, c, loyalty.CardTypeStamp)
+	status, body := raw(t, srv, "PATCH", "/api/v2/cards/"+card.ID, srv.APIKey, `{"customFields":[]}`)
+	assert.Equal(t, 422, status, "%v", body)
+	status, _ = raw(t, srv, "PATCH", "/api/v2/cards/"+card.ID, srv.APIKey, `{}`)
+	assert.Equal(t, 200, status)
+	_, _, err := c.Cards.Update(context.Background(), card.ID, &loyalty.CardUpdateRequest{CustomFields: []loyalty.CustomFieldValue{}})
+	assert.ErrorIs(t, err, loyalty.ErrInvalidArgument, "and the client refuses it before sending")
 }
