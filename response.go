@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -15,9 +16,9 @@ import (
 // Response is the HTTP answer to a call, with what the API's envelope adds to it. Its body
 // has already been read and closed. On an API error it is returned beside the error.
 //
-// Its Request is a scrubbed copy of the request sent: method, URL without its query string,
-// and the Accept, Content-Type and User-Agent headers; no credential header, no body and no
-// GetBody. A secret the server echoes in a header is masked as "[redacted]".
+// Its Request is a scrubbed copy of the request sent: its method and its URL without the query
+// string; no header (the credential's among them), no body and no GetBody. A secret the server
+// echoes in a header is masked as "[redacted]".
 type Response struct {
 	*http.Response
 	// ResponseID identifies the answer for the API's support.
@@ -115,19 +116,28 @@ func checkShape(shape lenient.Shape, items int) error {
 	return nil
 }
 
-// noItemRead reports a page none of whose items could be read: every element is listed as
-// unreadable at its own path.
-func noItemRead(shape lenient.Shape, unread []UnreadField) bool {
-	if shape.Data != lenient.Array || shape.Items == 0 {
+// noItemRead reports a page none of whose items could be read: each of its n items is listed
+// as unreadable at its own path.
+func noItemRead(n int, unread []UnreadField) bool {
+	if n == 0 {
 		return false
 	}
-	n := 0
+	read := 0
 	for _, f := range unread {
 		if rest, ok := strings.CutPrefix(f.Path, "data["); ok && strings.HasSuffix(rest, "]") && !strings.ContainsAny(rest, ".[") {
-			n++
+			read++
 		}
 	}
-	return n >= shape.Items
+	return read >= n
+}
+
+// decodedItems is the length of the list out points to, or 0 for anything else.
+func decodedItems(out any) int {
+	v := reflect.ValueOf(out)
+	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Slice {
+		return 0
+	}
+	return v.Elem().Len()
 }
 
 // decode turns an answer into r.out, or into an error for a status that is not a success.
@@ -151,14 +161,14 @@ func (c *Client) decode(r *call, res *transport.Result, out *Response) error {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil // 204, or an empty 200: nothing to decode, nothing wrong
 	}
-	shape, ok := lenient.Scan(data)
-	if !ok {
-		return &DecodeError{What: strings.TrimPrefix(fmt.Sprintf("%T", r.out), "*"), StatusCode: resp.StatusCode,
-			Method: r.method, Path: r.fullPath(), Err: errors.New("the answer is not JSON")}
-	}
 	items := r.items
 	if items <= 0 {
 		items = MaxItemsPerPage
+	}
+	shape, ok := lenient.ScanWithin(data, lenient.Bounds{Items: items, Array: maxArray, Elements: maxElements, Objects: maxObjects})
+	if !ok {
+		return &DecodeError{What: strings.TrimPrefix(fmt.Sprintf("%T", r.out), "*"), StatusCode: resp.StatusCode,
+			Method: r.method, Path: r.fullPath(), Err: errors.New("the answer is not JSON")}
 	}
 	if err := checkShape(shape, items); err != nil {
 		return &DecodeError{What: strings.TrimPrefix(fmt.Sprintf("%T", r.out), "*"), StatusCode: resp.StatusCode,
@@ -200,8 +210,8 @@ func (c *Client) decode(r *call, res *transport.Result, out *Response) error {
 	if err == nil && !bare && r.out != nil && !withData {
 		err = errors.New("the answer has no data")
 	}
-	if err == nil && noItemRead(shape, out.UnreadFields) {
-		err = fmt.Errorf("none of the page's %d items could be read", shape.Items)
+	if n := decodedItems(r.out); err == nil && noItemRead(n, out.UnreadFields) {
+		err = fmt.Errorf("none of the page's %d items could be read", n)
 	}
 	if err != nil {
 		return &DecodeError{What: strings.TrimPrefix(fmt.Sprintf("%T", r.out), "*"), StatusCode: resp.StatusCode,

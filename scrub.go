@@ -58,6 +58,9 @@ func scrubBytes(b []byte, secrets []string) []byte {
 // scrubString masks every form of each secret in s.
 func scrubString(s string, secrets []string) string {
 	for _, secret := range secrets {
+		if len(s) < len(secret) || !strings.Contains(s, secret) && strings.IndexFunc(secret, needsEscape) < 0 {
+			continue // the common case: a plain key, not there (every form is at least as long)
+		}
 		for _, f := range forms(secret) {
 			if strings.Contains(s, f) {
 				s = strings.ReplaceAll(s, f, redacted)

@@ -37,192 +37,170 @@ type Shape struct {
 // maxDepth is encoding/json's own nesting limit: deeper documents are refused by it anyway.
 const maxDepth = 10000
 
-// Scan reads the shape of data in one pass, allocating nothing. It reports false for a
-// document that is not well-formed JSON, whose error the decoder then explains.
-func Scan(data []byte) (Shape, bool) {
-	p := scanner{b: data}
-	p.ws()
-	if p.i < len(p.b) {
-		switch p.b[p.i] {
-		case '{':
-			p.s.Top = Object
-		case '[':
-			p.s.Top = Array
-		case 'n':
-			p.s.Top = Null
-		default:
-			p.s.Top = Scalar
-		}
-	}
-	if !p.value(0, false) {
-		return Shape{}, false
-	}
-	p.ws()
-	return p.s, p.i == len(p.b)
+// Scan reads the shape of data in one pass, allocating nothing (but for a nesting deeper
+// than 32). It reports false for a document whose brackets or strings do not close; it
+// does not check the rest of JSON's grammar, which the decoder then does.
+func Scan(data []byte) (Shape, bool) { return scan(data, false) }
+
+// Bounds are the most an answer may hold: items in its data array, elements in any one array,
+// elements of all arrays, objects.
+type Bounds struct {
+	Items, Array, Elements, Objects int
 }
 
-type scanner struct {
-	b []byte
-	i int
-	s Shape
+// ScanWithin reads as much of data's shape as shows whether it is within b. When counts of
+// its brackets and commas (which strings can only make larger) show every bound met, it reads
+// the top-level object only as far as its data member (a repeated one is judged by the
+// first); Elements, Objects and LongestArray are then those upper bounds, and Items is not
+// counted. Otherwise it reads the whole document, as Scan does.
+func ScanWithin(data []byte, b Bounds) (Shape, bool) {
+	objects := bytes.Count(data, []byte{'{'})
+	elements := bytes.Count(data, []byte{','}) + bytes.Count(data, []byte{'['})
+	if objects > b.Objects || elements > b.Elements || elements > b.Array || elements > b.Items {
+		return scan(data, false)
+	}
+	s, ok := scan(data, true)
+	s.Objects, s.Elements, s.LongestArray, s.Items = objects, elements, elements, 0
+	return s, ok
 }
 
-func (p *scanner) ws() {
-	for p.i < len(p.b) {
-		switch p.b[p.i] {
-		case ' ', '\t', '\n', '\r':
-			p.i++
-		default:
-			return
-		}
+// scan is Scan; untilData stops at the top-level object's data member, once its kind is known.
+func scan(data []byte, untilData bool) (Shape, bool) {
+	var s Shape
+	type frame struct {
+		array, data bool
+		n           int
 	}
-}
-
-// value scans one value at depth; isData marks the top-level object's data member.
-func (p *scanner) value(depth int, isData bool) bool {
-	p.ws()
-	if p.i >= len(p.b) {
-		return false
-	}
-	c := p.b[p.i]
-	if isData {
+	var buf [32]frame
+	stack := buf[:0]
+	// key is set inside an object where a key comes next; isData when the value about to
+	// start is the top-level object's data member.
+	key, isData, started := false, false, false
+	for i := 0; i < len(data); {
+		c := data[i]
 		switch c {
-		case '{':
-			p.s.Data = Object
-		case '[':
-			p.s.Data = Array
-		case 'n':
-			p.s.Data = Null
-		default:
-			p.s.Data = Scalar
-		}
-	}
-	switch {
-	case c == '{':
-		return p.object(depth + 1)
-	case c == '[':
-		return p.array(depth+1, isData)
-	case c == '"':
-		_, ok := p.str()
-		return ok
-	case c == '-' || c >= '0' && c <= '9':
-		start := p.i
-		for p.i < len(p.b) && numberByte(p.b[p.i]) {
-			p.i++
-		}
-		return p.i > start
-	}
-	for _, lit := range [...]string{"true", "false", "null"} {
-		if bytes.HasPrefix(p.b[p.i:], []byte(lit)) {
-			p.i += len(lit)
-			return true
-		}
-	}
-	return false
-}
-
-func (p *scanner) object(depth int) bool {
-	if depth > maxDepth {
-		return false
-	}
-	p.s.Objects++
-	p.i++ // {
-	p.ws()
-	if p.i < len(p.b) && p.b[p.i] == '}' {
-		p.i++
-		return true
-	}
-	for {
-		p.ws()
-		if p.i >= len(p.b) || p.b[p.i] != '"' {
-			return false
-		}
-		key, ok := p.str()
-		if !ok {
-			return false
-		}
-		p.ws()
-		if p.i >= len(p.b) || p.b[p.i] != ':' {
-			return false
-		}
-		p.i++
-		if !p.value(depth, depth == 1 && isDataKey(key)) {
-			return false
-		}
-		p.ws()
-		if p.i >= len(p.b) {
-			return false
-		}
-		switch p.b[p.i] {
+		case ' ', '\t', '\n', '\r', ':':
+			i++
+			continue
 		case ',':
-			p.i++
-		case '}':
-			p.i++
-			return true
-		default:
-			return false
+			key = len(stack) > 0 && !stack[len(stack)-1].array
+			i++
+			continue
+		case '}', ']':
+			top := len(stack) - 1
+			if top < 0 || stack[top].array != (c == ']') {
+				return s, false
+			}
+			if f := stack[top]; f.array {
+				s.Elements += f.n
+				s.LongestArray = max(s.LongestArray, f.n)
+				if f.data {
+					s.Items = max(s.Items, f.n) // a repeated data member is decoded each time
+				}
+			}
+			stack = stack[:top]
+			key = false
+			i++
+			continue
 		}
+		if key { // a member's key
+			end, ok := stringEnd(data, i)
+			if !ok {
+				return s, false
+			}
+			isData = len(stack) == 1 && isDataKey(data[i+1:end])
+			key = false
+			i = end + 1
+			continue
+		}
+		// A value starts here.
+		switch {
+		case len(stack) == 0 && started:
+			return s, false // a second value at the top
+		case len(stack) == 0:
+			started = true
+			s.Top = kindAt(c)
+		case stack[len(stack)-1].array:
+			stack[len(stack)-1].n++
+		}
+		if isData {
+			s.Data = kindAt(c)
+			if untilData {
+				return s, true
+			}
+		}
+		switch c {
+		case '{', '[':
+			if len(stack) >= maxDepth {
+				return s, false
+			}
+			if c == '{' {
+				s.Objects++
+				key = true
+			}
+			stack = append(stack, frame{array: c == '[', data: isData && c == '['})
+			i++
+		case '"':
+			end, ok := stringEnd(data, i)
+			if !ok {
+				return s, false
+			}
+			i = end + 1
+		default: // a number, true, false or null
+			j := i
+			for j < len(data) && literalByte(data[j]) {
+				j++
+			}
+			if j == i {
+				return s, false
+			}
+			i = j
+		}
+		isData = false
 	}
+	return s, started && len(stack) == 0
 }
 
-func (p *scanner) array(depth int, isData bool) bool {
-	if depth > maxDepth {
-		return false
+// kindAt is the kind of the value that starts with c.
+func kindAt(c byte) Kind {
+	switch c {
+	case '{':
+		return Object
+	case '[':
+		return Array
+	case 'n':
+		return Null
 	}
-	p.i++ // [
-	n := 0
-	p.ws()
-	if p.i < len(p.b) && p.b[p.i] == ']' {
-		p.i++
-	} else {
-		for {
-			if !p.value(depth, false) {
-				return false
-			}
-			n++
-			p.ws()
-			if p.i >= len(p.b) {
-				return false
-			}
-			if p.b[p.i] == ']' {
-				p.i++
-				break
-			}
-			if p.b[p.i] != ',' {
-				return false
-			}
-			p.i++
-		}
-	}
-	p.s.Elements += n
-	p.s.LongestArray = max(p.s.LongestArray, n)
-	if isData {
-		p.s.Items = max(p.s.Items, n) // a repeated data member is decoded each time
-	}
-	return true
+	return Scalar
 }
 
 func numberByte(c byte) bool {
 	return c >= '0' && c <= '9' || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E'
 }
 
-// str scans a string and returns its raw content, between the quotes.
-func (p *scanner) str() ([]byte, bool) {
-	p.i++ // "
-	start := p.i
-	for p.i < len(p.b) {
-		switch p.b[p.i] {
-		case '"':
-			s := p.b[start:p.i]
-			p.i++
-			return s, true
-		case '\\':
-			p.i += 2
-		default:
-			p.i++
+func literalByte(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c == '-' || c == '+' || c == '.' || c == 'E'
+}
+
+// stringEnd finds the quote that closes the string opening at data[i]. It jumps from quote to
+// quote: a quote closes the string unless an odd run of backslashes escapes it.
+func stringEnd(data []byte, i int) (int, bool) {
+	start := i + 1
+	for from := start; ; {
+		q := bytes.IndexByte(data[from:], '"')
+		if q < 0 {
+			return 0, false
 		}
+		q += from
+		slashes := 0
+		for k := q - 1; k >= start && data[k] == '\\'; k-- {
+			slashes++
+		}
+		if slashes%2 == 0 {
+			return q, true
+		}
+		from = q + 1
 	}
-	return nil, false
 }
 
 // isDataKey reports a key that decodes to "data", escaped or not (encoding/json matches keys

@@ -31,7 +31,9 @@ func TestScan(t *testing.T) {
 		assert.True(t, ok, tt.doc)
 		assert.Equal(t, tt.want, got, tt.doc)
 	}
-	for _, bad := range []string{``, `{`, `{"a":}`, `[1,]`, `{"a" 1}`, `{"a":1}x`, `"open`, `tru`, strings.Repeat("[", maxDepth+1) + strings.Repeat("]", maxDepth+1)} {
+	// Brackets and strings that do not close, and more than one value, are refused; the
+	// rest of JSON's grammar is left to the decoder.
+	for _, bad := range []string{``, `{`, `[}`, `{"a":1}x`, `1 2`, `"open`, `{"open`, strings.Repeat("[", maxDepth+1) + strings.Repeat("]", maxDepth+1)} {
 		_, ok := Scan([]byte(bad))
 		assert.False(t, ok, "%.40q", bad)
 	}
@@ -93,6 +95,47 @@ func FuzzTree(f *testing.F) {
 		}
 		if !reflect.DeepEqual(want, got) {
 			t.Fatalf("%q: want %#v, got %#v", doc, want, got)
+		}
+	})
+}
+
+func TestScanWithin(t *testing.T) {
+	t.Parallel()
+	wide := Bounds{Items: 1000, Array: 1000, Elements: 50_000, Objects: 100_000}
+	doc := []byte(`{"code":200,"data":{"id":"1","tags":["a,b","c"]},"meta":{"x":[1,2]}}`)
+	s, ok := ScanWithin(doc, wide)
+	assert.True(t, ok)
+	assert.Equal(t, Object, s.Data, "found by the quick path")
+	exact, _ := Scan(doc)
+	assert.GreaterOrEqual(t, s.Elements, exact.Elements, "an upper bound")
+	assert.GreaterOrEqual(t, s.Objects, exact.Objects)
+
+	page := []byte(`{"data":[{},{},{}]}`)
+	s, _ = ScanWithin(page, Bounds{Items: 2, Array: 1000, Elements: 50_000, Objects: 100_000})
+	assert.Equal(t, 3, s.Items, "over a bound by the counts: read exactly")
+}
+
+// FuzzScanWithin: its counts are never below the exact ones, and it finds the data member
+// as decoding does (when there is one of it).
+func FuzzScanWithin(f *testing.F) {
+	for _, s := range []string{`{"data":[{},1,"x,[{"]}`, `{"a":{"data":1},"data":null}`, `{"Data":{"a":[1,[2]]}}`, `[{"data":1}]`} {
+		f.Add([]byte(s))
+	}
+	wide := Bounds{Items: 1000, Array: 1000, Elements: 50_000, Objects: 100_000}
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		if !json.Valid(doc) || bytes.Count(bytes.ToLower(doc), []byte(`"data"`)) > 1 || bytes.Contains(doc, []byte(`\`)) {
+			return // a data member repeated, or escaped, is judged by the first: Scan takes the last
+		}
+		quick, ok := ScanWithin(doc, wide)
+		exact, ok2 := Scan(doc)
+		if !ok || !ok2 {
+			t.Fatalf("valid JSON refused: %q", doc)
+		}
+		if quick.Data != exact.Data || quick.Top != exact.Top {
+			t.Fatalf("%q: quick %v/%v, exact %v/%v", doc, quick.Top, quick.Data, exact.Top, exact.Data)
+		}
+		if quick.Elements < exact.Elements || quick.Objects < exact.Objects || quick.LongestArray < exact.LongestArray {
+			t.Fatalf("%q: quick %+v is below exact %+v", doc, quick, exact)
 		}
 	})
 }

@@ -3,6 +3,7 @@ package transport
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
 
 	retryablehttp "github.com/hashicorp/go-retryablehttp"
@@ -47,23 +48,16 @@ func (h Hooks) install(rc *retryablehttp.Client) {
 	}
 }
 
-// ScrubbedRequest is a copy of req to show a user's code: no headers but the harmless ones
-// (Accept, Content-Type, User-Agent), no body, no query string, no context.
+// ScrubbedRequest is a copy of req to show a user's code: its method, its URL without the
+// query string, its protocol and host; no header, no body, no context.
 func ScrubbedRequest(req *http.Request) *http.Request {
 	if req == nil {
 		return nil
 	}
 	out := &http.Request{Method: req.Method, Proto: req.Proto, ProtoMajor: req.ProtoMajor, ProtoMinor: req.ProtoMinor,
-		Host: req.Host, Body: http.NoBody, ContentLength: req.ContentLength, Header: http.Header{}}
-	for _, k := range []string{"Accept", "Content-Type", "User-Agent"} {
-		if v, ok := req.Header[k]; ok {
-			out.Header[k] = append([]string(nil), v...)
-		}
-	}
+		Host: req.Host, Body: http.NoBody, ContentLength: req.ContentLength}
 	if req.URL != nil {
-		u := *req.URL
-		u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment, u.User = "", false, "", "", nil
-		out.URL = &u
+		out.URL = &url.URL{Scheme: req.URL.Scheme, Host: req.URL.Host, Path: req.URL.Path, RawPath: req.URL.RawPath}
 	}
 	return out
 }
