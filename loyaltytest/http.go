@@ -84,6 +84,9 @@ func (s *Server) routes() http.Handler {
 		}
 		allowed[path] = append(allowed[path], method)
 	}
+	if s.control {
+		s.controlRoutes(mux)
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if _, pattern := byPath.Handler(r); pattern != "" {
 			// A known path with another method: what a real server framework answers.
@@ -169,6 +172,9 @@ func (s *Server) serve(rt route) http.HandlerFunc {
 		pending := s.st.takeOutbox()
 		s.mu.Unlock()
 		defer s.dispatch(pending) // webhook deliveries, once the request is answered
+		if s.onChange != nil && r.Method != http.MethodGet && apiErr == nil {
+			s.onChange()
+		}
 
 		if f != nil && f.DelayAnswer > 0 {
 			select {

@@ -71,6 +71,19 @@
 // InjectWebhookFault drops or repeats deliveries, Deliveries reports them, and
 // WaitForDeliveries waits for those in flight.
 //
+// # As a program: the sandbox
+//
+// cmd/loyalty-sandbox serves the fake on a port for any language, its state kept in a file
+// across restarts (Save, NewServerFromState):
+//
+//	go run github.com/loyaltycards/loyalty-go/loyaltytest/cmd/loyalty-sandbox -state sandbox.json
+//
+// It prints the base URL, the agency key and the app token to export as LOYALTY_BASE_URL,
+// LOYALTY_API_KEY and LOYALTY_APP_TOKEN, and serves the control routes of WithControl:
+// faults over HTTP, and a report of the requests received and the objects created since a
+// mark, by which CI proves that every example run twice does nothing twice. The same options
+// (WithListener, WithKeys, WithOnChange, WithControl) build such a server in a Go program.
+//
 // # Statuses where the API's facts are silent
 //
 // A known path with another method: 405 with Allow. An unknown path: the API's HTML 404
@@ -82,6 +95,7 @@ package loyaltytest
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -110,6 +124,12 @@ type Server struct {
 	st       *state
 	hooks    hooks
 
+	// onChange is called after every request that may have changed the state; control
+	// mounts the sandbox's control routes (sandbox.go).
+	onChange func()
+	control  bool
+	marked   mark
+
 	// busy counts the requests being handled, for WaitIdle.
 	busyMu sync.Mutex
 	busy   int
@@ -125,6 +145,12 @@ type settings struct {
 	rateLimit  int
 	live       bool
 	historyLag time.Duration
+	// The sandbox's settings (sandbox.go).
+	listener          net.Listener
+	agencyKey, appTok string
+	onChange          func()
+	control           bool
+	restore           func(*state) (agencyKey, appToken string)
 }
 
 // WithTemplates replaces the default templates (DefaultTemplates) of the agency and of every
@@ -192,16 +218,34 @@ func NewServer(opts ...Option) *Server {
 		APIKey:   "lt_agency_" + randomHex(12),
 		AppToken: "lt_app_" + randomHex(12),
 		closing:  make(chan struct{}),
+		onChange: set.onChange,
+		control:  set.control,
+	}
+	if set.agencyKey != "" {
+		s.APIKey = set.agencyKey
+	}
+	if set.appTok != "" {
+		s.AppToken = set.appTok
 	}
 	s.idle = sync.NewCond(&s.busyMu)
 	s.st = newState(set, s.APIKey)
+	if set.restore != nil {
+		s.APIKey, s.AppToken = set.restore(s.st)
+	}
 	s.hooks.faults = map[string][]*Fault{}
 	s.hooks.counts = map[string]int{}
 	s.hooks.limit = set.rateLimit
 	s.live = set.live
 	s.hooks.windows = map[string]*window{}
 	s.hooksOut.client = &http.Client{Timeout: 5 * time.Second}
-	s.srv = httptest.NewServer(s.routes())
+	if set.listener != nil {
+		s.srv = httptest.NewUnstartedServer(s.routes())
+		_ = s.srv.Listener.Close()
+		s.srv.Listener = set.listener
+		s.srv.Start()
+	} else {
+		s.srv = httptest.NewServer(s.routes())
+	}
 	s.URL = s.srv.URL
 	client, err := s.NewClient()
 	if err != nil {

@@ -1,0 +1,192 @@
+// Command loyalty-sandbox serves the loyaltytest fake of the loyalty card API on a port, for
+// trying the examples and for testing a till or a back office written in any language without
+// touching a live merchant:
+//
+//	go run github.com/loyaltycards/loyalty-go/loyaltytest/cmd/loyalty-sandbox -state sandbox.json
+//
+// It prints the base URL, an agency key and a marketplace app token as environment
+// variables the examples read (LOYALTY_BASE_URL, LOYALTY_API_KEY, LOYALTY_APP_TOKEN), and the
+// seeded templates (one per card type and mechanics). With -state its accounts, cards,
+// history, subscriptions and keys are kept in that file and come back when it restarts;
+// without, they last as long as the process.
+//
+// The control routes below /_sandbox/ take the agency key in X-API-Key: POST
+// /_sandbox/faults injects a fault on a route, DELETE /_sandbox/faults clears them, POST
+// /_sandbox/webhook-faults drops or repeats webhook deliveries, POST /_sandbox/mark and GET
+// /_sandbox/report tell what the server received and created since the mark. See
+// loyaltytest.WithControl for the shapes. Webhooks are delivered to the URLs subscribed
+// through POST /api/automation/webhooks.
+//
+// The state file holds the keys: keep it as you would keep them. The sandbox listens on
+// loopback unless -addr says otherwise, and takes no TLS: the keys it prints are for it only.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/loyaltycards/loyalty-go/loyaltytest"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, nil); err != nil {
+		fmt.Fprintln(os.Stderr, "loyalty-sandbox:", err)
+		os.Exit(1)
+	}
+}
+
+// saveEvery bounds how often the state file is written while requests keep changing it: a
+// bulk import of thousands of customers writes it a few times a second, not once per row.
+const saveEvery = 200 * time.Millisecond
+
+// run serves until ctx is done, then writes the state a last time. ready, when not nil, is
+// told the running server once it serves (for tests).
+func run(ctx context.Context, args []string, out io.Writer, ready func(*loyaltytest.Server)) error {
+	flags := flag.NewFlagSet("loyalty-sandbox", flag.ContinueOnError)
+	flags.SetOutput(out)
+	addr := flags.String("addr", "127.0.0.1:8787", "address to serve on (port 0: any free port)")
+	stateFile := flags.String("state", "", "keep the state in this file across restarts (default: in memory)")
+	key := flags.String("key", "", "the agency's API key (default: a random one, or the state file's)")
+	appToken := flags.String("app-token", "", "the marketplace app token (default: a random one, or the state file's)")
+	liveShapes := flags.Bool("live-shapes", false, "answer numbers as strings and booleans as 0/1, as the live API does")
+	if err := flags.Parse(args); err != nil {
+		return err
+	}
+	if flags.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q (flags go before it?)", flags.Arg(0))
+	}
+
+	var saved []byte
+	if *stateFile != "" {
+		b, err := os.ReadFile(*stateFile)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		saved = b
+	}
+	l, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	changed := make(chan struct{}, 1)
+	opts := []loyaltytest.Option{
+		loyaltytest.WithListener(l),
+		loyaltytest.WithControl(),
+		loyaltytest.WithOnChange(func() {
+			select {
+			case changed <- struct{}{}:
+			default: // a save is already due; it will see this change too
+			}
+		}),
+	}
+	if *key != "" || *appToken != "" {
+		opts = append(opts, loyaltytest.WithKeys(*key, *appToken))
+	}
+	if *liveShapes {
+		opts = append(opts, loyaltytest.WithLiveShapes())
+	}
+	srv, err := loyaltytest.NewServerFromState(saved, opts...)
+	if err != nil {
+		_ = l.Close()
+		return fmt.Errorf("%s: %w", *stateFile, err)
+	}
+	if (*key != "" && *key != srv.APIKey) || (*appToken != "" && *appToken != srv.AppToken) {
+		srv.Close()
+		return fmt.Errorf("%s holds other keys than -key or -app-token: leave them out, or start from another file", *stateFile)
+	}
+	save := func() error {
+		if *stateFile == "" {
+			return nil
+		}
+		b, err := srv.Save()
+		if err != nil {
+			return err
+		}
+		return writeFileAtomic(*stateFile, b)
+	}
+	if err := save(); err != nil { // the keys printed below are in the file from the start
+		srv.Close()
+		return err
+	}
+	printWelcome(ctx, out, srv, *stateFile)
+	if ready != nil {
+		ready(srv)
+	}
+
+	for {
+		select {
+		case <-ctx.Done():
+			srv.Close() // waits for the requests being handled, so the last save sees them
+			return save()
+		case <-changed:
+			if err := save(); err != nil {
+				srv.Close()
+				return err
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(saveEvery):
+			}
+		}
+	}
+}
+
+// printWelcome says where the sandbox is, how to point the examples at it, and which
+// templates it holds.
+func printWelcome(ctx context.Context, out io.Writer, srv *loyaltytest.Server, stateFile string) {
+	where := "in memory"
+	if stateFile != "" {
+		where = "kept in " + stateFile
+	}
+	fmt.Fprintf(out, "loyalty sandbox on %s (state %s); point a client at it with:\n\n", srv.URL, where)
+	fmt.Fprintf(out, "export LOYALTY_BASE_URL=%s\nexport LOYALTY_API_KEY=%s\nexport LOYALTY_APP_TOKEN=%s\n\n",
+		srv.URL, srv.APIKey, srv.AppToken)
+	fmt.Fprintln(out, "templates:")
+	for tm, err := range srv.Client.Templates.All(ctx, nil) {
+		if err != nil {
+			fmt.Fprintln(out, "  (could not list them:", err, ")")
+			break
+		}
+		fmt.Fprintf(out, "  %-6d %-11s %s\n", tm.ID, tm.Type, tm.Name)
+	}
+	fmt.Fprintln(out, "\ncontrol routes: POST|DELETE /_sandbox/faults, POST /_sandbox/mark, GET /_sandbox/report (X-API-Key: the agency key)")
+}
+
+// writeFileAtomic replaces path with data so that a crash leaves the old file or the new
+// one, never half of one.
+func writeFileAtomic(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name()) // after the rename, there is nothing left to remove
+	// The file holds the keys: only its owner reads it.
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}
