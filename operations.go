@@ -1023,6 +1023,18 @@ func unreadUnder(unread []string, members ...string) bool {
 	return false
 }
 
+// VisitsLimited reports whether a membership card's tier limits its visits, which decides the
+// card's visit action: SubtractVisits uses up a limited tier's visits, AddVisits counts them
+// on an unlimited one. It reads the card's own tier (for its subscription's period), else
+// tmpl's tiers when they all agree (tmpl may be nil). known is false when neither settles it:
+// then send the action the template is meant for, and the server is the judge.
+func (c *Card) VisitsLimited(tmpl *Template) (limited, known bool) {
+	if c == nil || c.Type != CardTypeMembership {
+		return false, false
+	}
+	return membershipLimited(c, tmpl)
+}
+
 // membershipLimited tells whether the card's membership tier limits visits, from the card's own
 // tier or else the template's tiers. known is false when neither settles it.
 func membershipLimited(card *Card, tmpl *Template) (limited, known bool) {

@@ -444,6 +444,36 @@ func TestMembershipLimitsRefineTheCheck(t *testing.T) {
 	}
 }
 
+// A till picks the membership action from VisitsLimited, as the check judges it.
+func TestVisitsLimitedSaysWhichVisitActionFits(t *testing.T) {
+	t.Parallel()
+	limited := &MembershipTier{MonthlyParameters: MembershipTierPricing{Active: true, Limit: 8}}
+	open := &MembershipTier{MonthlyParameters: MembershipTierPricing{Active: true}}
+	tests := []struct {
+		name           string
+		card           *Card
+		tmpl           *Template
+		limited, known bool
+	}{
+		{"the card's own tier, limited", &Card{Type: CardTypeMembership, MembershipTier: limited}, nil, true, true},
+		{"the card's own tier, open", &Card{Type: CardTypeMembership, MembershipTier: open}, nil, false, true},
+		{"the card's tier wins over the template's", &Card{Type: CardTypeMembership, MembershipTier: open},
+			&Template{MembershipTiers: []MembershipTier{*limited}}, false, true},
+		{"the template's tiers agree", &Card{Type: CardTypeMembership}, &Template{MembershipTiers: []MembershipTier{*limited, *limited}}, true, true},
+		{"the template's tiers disagree", &Card{Type: CardTypeMembership}, &Template{MembershipTiers: []MembershipTier{*limited, *open}}, false, false},
+		{"nothing to read", &Card{Type: CardTypeMembership}, nil, false, false},
+		{"not a membership card", &Card{Type: CardTypeMultipass, MembershipTier: limited}, nil, false, false},
+		{"no card", nil, nil, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l, k := tt.card.VisitsLimited(tt.tmpl)
+			assert.Equal(t, tt.limited, l, "limited")
+			assert.Equal(t, tt.known, k, "known")
+		})
+	}
+}
+
 func TestMembershipPeriodOfTheSubscriptionDecides(t *testing.T) {
 	t.Parallel()
 	tr := &MembershipTier{DailyParameters: MembershipTierPricing{Active: true, Limit: 1}, MonthlyParameters: MembershipTierPricing{Active: true, Limit: 0}}

@@ -5,6 +5,8 @@
 //
 //	go run ./examples/agency                                  # testdata/companies.csv, built-in fake
 //	LOYALTY_API_KEY=... go run ./examples/agency -csv mine.csv -write
+//
+// LOYALTY_BASE_URL points it at another server, such as the sandbox.
 package main
 
 import (
@@ -70,11 +72,16 @@ func provision(ctx context.Context, agency *loyalty.Client, row map[string]strin
 		return r
 	}
 	r.ID = company.ID
-	// Setting the same tariff twice changes nothing, so this is safe on a second run.
-	if _, _, err := agency.Companies.ChangeTariff(ctx, company.ID, &loyalty.ChangeTariffRequest{
-		TariffID: tariff, TariffPeriod: loyalty.TariffPeriod(row["tariffPeriod"])}); err != nil {
-		r.Error = "tariff: " + err.Error()
-		return r
+	// A company found from an earlier run may be on another tariff since the CSV changed: move
+	// it. One already on the row's tariff is left alone (the company record does not show
+	// the period, so a change of period alone is not seen).
+	if company.TariffID != tariff {
+		if _, _, err := agency.Companies.ChangeTariff(ctx, company.ID, &loyalty.ChangeTariffRequest{
+			TariffID: tariff, TariffPeriod: loyalty.TariffPeriod(row["tariffPeriod"])}); err != nil {
+			r.Error = "tariff: " + err.Error()
+			return r
+		}
+		fmt.Fprintf(os.Stderr, "  tariff %d -> %d\n", company.TariffID, tariff)
 	}
 	// Act as the company: a derived client with its key shares the agency's connections.
 	sub, err := agency.ForCompany(company)

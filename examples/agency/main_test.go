@@ -42,4 +42,27 @@ func TestRunTwice(t *testing.T) {
 	if n != len(rows) {
 		t.Errorf("%d companies, want %d", n, len(rows))
 	}
+	const tariffRoute = "POST /api/v2/companies/{id}/change-tariff"
+	if n := fake.Requests(tariffRoute); n != 0 {
+		t.Errorf("change-tariff sent %d times for companies already on their tariff", n)
+	}
+
+	// The CSV moves a company to another tariff: the next run moves it, once.
+	moved := rows[0]
+	moved["tariffId"] = "2"
+	for range 2 {
+		if r := provision(ctx, fake.Client, moved); r.Error != "" {
+			t.Fatal(r.Error)
+		}
+	}
+	if n := fake.Requests(tariffRoute); n != 1 {
+		t.Errorf("change-tariff sent %d times, want 1", n)
+	}
+	company, _, err := fake.Client.Companies.Get(ctx, first[moved["name"]])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if company.TariffID != 2 {
+		t.Errorf("tariff %d, want 2", company.TariffID)
+	}
 }

@@ -4,6 +4,10 @@
 //	go run ./examples/campaign                                   # the built-in fake API
 //	LOYALTY_API_KEY=... go run ./examples/campaign -template 42 -message "2 for 1 today" -write
 //	LOYALTY_API_KEY=... go run ./examples/campaign -template 42 -at 2030-01-31T18:00:00+01:00 -write
+//
+// It sends a campaign once: run again with the same template, message and time, it finds the
+// push it sent in the last week and reports that one instead of sending another (-again sends
+// anyway). LOYALTY_BASE_URL points it at another server, such as the sandbox.
 package main
 
 import (
@@ -23,10 +27,14 @@ func main() {
 	message := flag.String("message", "Double stamps this weekend!", "what the card holders read")
 	at := flag.String("at", "", "send at this time (RFC 3339) instead of now")
 	write := flag.Bool("write", false, "allow sending from a real account")
+	again := flag.Bool("again", false, "send even if the same push was sent in the last week")
 	flag.Parse()
 	client, fakeTemplate := connect(*write)
 	if *templateID == 0 {
 		*templateID = fakeTemplate
+	}
+	if *templateID == 0 {
+		log.Fatal("-template: the id of the template whose holders get the push")
 	}
 	req := &loyalty.PushSendRequest{Message: *message, TemplateID: *templateID}
 	if *at != "" {
@@ -38,22 +46,50 @@ func main() {
 	}
 	ctx := context.Background()
 
-	// A push is not idempotent: if its answer is lost, look for it in the list before sending
-	// again, or its holders get it twice.
-	push, _, err := client.Pushes.Send(ctx, req)
-	if loyalty.IsOutcomeUnknown(err) {
-		log.Fatalf("the push may have been sent; check client.Pushes.List before sending it again: %v", err)
-	}
+	// A push is not idempotent: sent twice, its holders get it twice. So look for it first,
+	// and if the answer to Send is lost, look again rather than send again.
+	push, err := findSent(ctx, client, req)
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Printf("push %s %s for %s\n", push.ID, push.Status, push.ScheduledAt)
+	if push != nil && !*again {
+		fmt.Printf("already sent: push %s %s for %s (-again sends another)\n", push.ID, push.Status, push.ScheduledAt)
+	} else {
+		push, _, err = client.Pushes.Send(ctx, req)
+		if loyalty.IsOutcomeUnknown(err) {
+			log.Fatalf("the push may have been sent; run again without -again to find it: %v", err)
+		}
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("push %s %s for %s\n", push.ID, push.Status, push.ScheduledAt)
+	}
 
 	push, _, err = client.Pushes.Get(ctx, push.ID)
 	if err != nil {
 		log.Fatal(err)
 	}
 	fmt.Printf("sent to %d cards, delivered to %d\n", push.SentAmount, push.DeliveredAmount)
+}
+
+// findSent returns the push of req's message to req's template (at req's time, when it has
+// one) created in the last week, or nil. The week is counted from this machine's date with a
+// day to spare, so a server clock or time zone a day away does not hide a push.
+func findSent(ctx context.Context, client *loyalty.Client, req *loyalty.PushSendRequest) (*loyalty.Push, error) {
+	since := loyalty.DateOf(time.Now().AddDate(0, 0, -8))
+	for p, err := range client.Pushes.All(ctx, &loyalty.PushListOptions{TemplateID: req.TemplateID, StartDate: since}) {
+		if err != nil {
+			return nil, err
+		}
+		if p.CardID != "" || p.Message != req.Message {
+			continue
+		}
+		if !req.ScheduledAt.IsZero() && !p.ScheduledAt.Time.Equal(req.ScheduledAt.Time) {
+			continue
+		}
+		return &p, nil
+	}
+	return nil, nil
 }
 
 // connect returns a client of the real API when LOYALTY_API_KEY is set, else of the fake,

@@ -4,6 +4,11 @@
 //
 //	go run ./examples/import                                 # testdata/customers.csv, built-in fake
 //	LOYALTY_API_KEY=... go run ./examples/import -csv mine.csv -template 42 -write
+//	LOYALTY_API_KEY=... go run ./examples/import -csv mine.csv -template "Coffee stamps" -write
+//
+// On an account it checks the template (an id or a name) before the first row, so a wrong one
+// stops the import instead of failing every row. LOYALTY_BASE_URL points it at another
+// server, such as the sandbox.
 package main
 
 import (
@@ -13,6 +18,8 @@ import (
 	"fmt"
 	"log"
 	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -23,15 +30,16 @@ import (
 func main() {
 	file := flag.String("csv", "testdata/customers.csv", "firstName,surname,email,phone")
 	failures := flag.String("failures", "import-failures.csv", "where the rows that failed go")
-	templateID := flag.Int("template", 0, "the template to issue cards from (the fake's stamp template by default)")
+	template := flag.String("template", "", "the template to issue cards from: its id or its name (the fake's stamp template by default)")
 	workers := flag.Int("workers", 8, "rows imported at once")
 	write := flag.Bool("write", false, "allow writes to a real account")
 	flag.Parse()
 	client, stampTemplate := connect(*write)
-	if *templateID == 0 {
-		*templateID = stampTemplate
-	}
 	header, rows := readCSV(*file)
+	templateID := stampTemplate
+	if *template != "" || templateID == 0 {
+		templateID = findTemplate(context.Background(), client, *template)
+	}
 
 	var (
 		done, failed atomic.Int64
@@ -45,7 +53,7 @@ func main() {
 		go func() {
 			defer wg.Done()
 			for row := range jobs {
-				if err := importRow(context.Background(), client, *templateID, row); err != nil {
+				if err := importRow(context.Background(), client, templateID, row); err != nil {
 					failed.Add(1)
 					mu.Lock()
 					report = append(report, append(row, err.Error()))
@@ -78,6 +86,32 @@ func importRow(ctx context.Context, client *loyalty.Client, templateID int, row 
 	}
 	_, _, err = client.Cards.FindOrIssue(ctx, &loyalty.CardCreateRequest{CustomerID: customer.ID, TemplateID: templateID}, nil)
 	return err
+}
+
+// findTemplate returns the id of the template named by want (an id or a name), or stops the
+// program, saying which templates the account has.
+func findTemplate(ctx context.Context, client *loyalty.Client, want string) int {
+	var found []loyalty.Template
+	var names []string
+	for t, err := range client.Templates.All(ctx, nil) {
+		if err != nil {
+			log.Fatalf("templates: %v", err)
+		}
+		names = append(names, fmt.Sprintf("%d %q (%s)", t.ID, t.Name, t.Type))
+		if want != "" && (strconv.Itoa(t.ID) == want || t.Name == want) {
+			found = append(found, t)
+		}
+	}
+	switch {
+	case want == "":
+		log.Fatalf("-template: which template to issue the cards from, by id or name; this account has:\n  %s", strings.Join(names, "\n  "))
+	case len(found) == 0:
+		log.Fatalf("-template %q: no such template; this account has:\n  %s", want, strings.Join(names, "\n  "))
+	case len(found) > 1:
+		log.Fatalf("-template %q: %d templates have that name; give the id", want, len(found))
+	}
+	fmt.Fprintf(os.Stderr, "issuing cards from template %d %q\n", found[0].ID, found[0].Name)
+	return found[0].ID
 }
 
 func readCSV(name string) (header []string, rows [][]string) {

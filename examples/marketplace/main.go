@@ -5,6 +5,8 @@
 //
 //	go run ./examples/marketplace                      # the built-in fake API
 //	LOYALTY_APP_TOKEN=... go run ./examples/marketplace -phone 15555550142 -tx pos-0001 -write
+//
+// LOYALTY_BASE_URL points it at another server, such as the sandbox.
 package main
 
 import (
@@ -59,7 +61,11 @@ func connect(write bool) (*loyalty.Client, *loyaltytest.Server) {
 		if !write {
 			log.Fatal("LOYALTY_APP_TOKEN is set: this example accrues on a real account; run it with -write")
 		}
-		app, err := loyalty.NewAppClient(token, loyalty.WithUserAgent("marketplace-example"))
+		opts := []loyalty.Option{loyalty.WithUserAgent("marketplace-example")}
+		if base := os.Getenv("LOYALTY_BASE_URL"); base != "" {
+			opts = append(opts, loyalty.WithBaseURL(base))
+		}
+		app, err := loyalty.NewAppClient(token, opts...)
 		if err != nil {
 			log.Fatal(err)
 		}

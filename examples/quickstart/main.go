@@ -5,9 +5,11 @@
 //	go run ./examples/quickstart                 # against the built-in fake API: no key needed
 //	LOYALTY_API_KEY=... LOYALTY_TEMPLATE_ID=42 go run ./examples/quickstart -write
 //
-// With LOYALTY_API_KEY set it talks to the real API (LOYALTY_BASE_URL overrides the address);
-// the API has no sandbox, so it writes only with -write. Running it again is safe: it finds
-// the customer and the card it made before.
+// With LOYALTY_API_KEY set it talks to the real API (LOYALTY_BASE_URL overrides the address,
+// for the sandbox); the API has no sandbox of its own, so it writes only with -write. Without
+// LOYALTY_TEMPLATE_ID it uses the account's first stamp template that stamps per visit.
+// Running it again is safe: it finds the customer and the card it made before, stamps no
+// receipt twice, and says when the reward is already waiting.
 package main
 
 import (
@@ -20,7 +22,6 @@ import (
 	"os"
 	"strconv"
 	"sync/atomic"
-	"time"
 
 	loyalty "github.com/loyaltycards/loyalty-go"
 	"github.com/loyaltycards/loyalty-go/loyaltytest"
@@ -40,24 +41,33 @@ func main() {
 	check(err, "customer")
 	card, _, err := client.Cards.FindOrIssue(ctx, &loyalty.CardCreateRequest{CustomerID: customer.ID, TemplateID: templateID}, nil)
 	check(err, "card")
-	fmt.Printf("card %s for %s, %d stamps\n", card.ID, customer.FirstName, card.Balance.NumberStampsTotal)
+	fmt.Printf("card %s for %s: %d stamps, %d rewards waiting\n", card.ID, customer.FirstName,
+		card.Balance.NumberStampsTotal, card.Balance.NumberRewardsUnused)
+	if card.Balance.NumberRewardsUnused > 0 {
+		fmt.Printf("found from an earlier run: reward earned (%d waiting); nothing to stamp\n", card.Balance.NumberRewardsUnused)
+	}
 
 	if fake != nil {
 		// Show a lost answer once: the fake applies the next stamp and drops the connection.
 		fake.InjectFault("POST /api/v2/cards/{id}/add-stamp", loyaltytest.Fault{DropAfter: true, Times: 1})
 	}
-	run := strconv.FormatInt(time.Now().Unix(), 36) // receipt ids must not repeat across runs
-	for receipt := 1; card.Balance.NumberRewardsUnused == 0; receipt++ {
+	// Receipt ids are fixed, so that a run stopped half-way and started again stamps only the
+	// receipts the first run did not: each is applied once, whatever happens to the program.
+	for receipt := 1; card.Balance.NumberRewardsUnused == 0 && receipt <= 100; receipt++ {
 		before := sent.Load()
 		// ApplyOnce tags the stamp with the receipt id; if the answer is lost it reads the
 		// card's history to learn whether the stamp landed, and never stamps twice.
 		card, _, err = client.Cards.ApplyOnce(ctx, card.ID, loyalty.Bind(client.Cards.AddStamps, 1),
-			&loyalty.ActionOptions{Comment: "till 1", Reference: run + "-" + strconv.Itoa(receipt)}, once(fake))
+			&loyalty.ActionOptions{Comment: "till 1", Reference: "quickstart-receipt-" + strconv.Itoa(receipt)}, once(fake))
+		if errors.Is(err, loyalty.ErrAlreadyApplied) {
+			fmt.Printf("receipt %d: stamped by an earlier run, not again\n", receipt)
+			continue
+		}
 		if loyalty.IsOutcomeUnknown(err) {
-			log.Fatalf("still unknown whether the stamp landed; check the card before stamping again: %v", err)
+			log.Fatalf("still unknown whether the stamp landed; run again later to find out: %v", err)
 		}
 		check(err, "stamp")
-		if n := sent.Load() - before; n > 1 {
+		if n := sent.Load() - before; n > 3 {
 			fmt.Printf("receipt %d: the answer was lost; recovered from the history in %d requests, stamped once\n", receipt, n)
 		}
 		// NumberStampsTotal counts the current round: the stamp that completes it starts a new
@@ -96,11 +106,28 @@ func connect(sent *atomic.Int64, write bool) (*loyalty.Client, int, *loyaltytest
 	}
 	client, err := loyalty.NewClientFromEnv(loyalty.WithUserAgent("quickstart"), counting)
 	check(err, "client")
-	templateID, err := strconv.Atoi(os.Getenv("LOYALTY_TEMPLATE_ID"))
-	if err != nil {
-		log.Fatal("set LOYALTY_TEMPLATE_ID to the id of one of your stamp card templates")
+	return client, stampTemplate(client), nil
+}
+
+// stampTemplate is LOYALTY_TEMPLATE_ID, or else the account's first stamp template that
+// stamps per visit.
+func stampTemplate(client *loyalty.Client) int {
+	if id := os.Getenv("LOYALTY_TEMPLATE_ID"); id != "" {
+		n, err := strconv.Atoi(id)
+		if err != nil {
+			log.Fatalf("LOYALTY_TEMPLATE_ID=%q: want the id of one of your stamp card templates", id)
+		}
+		return n
 	}
-	return client, templateID, nil
+	for t, err := range client.Templates.All(context.Background(), nil) {
+		check(err, "templates")
+		if t.Type == loyalty.CardTypeStamp && t.Mechanics.Kind() != loyalty.MechanicsSpend {
+			fmt.Printf("using stamp template %d %q (LOYALTY_TEMPLATE_ID picks another)\n", t.ID, t.Name)
+			return t.ID
+		}
+	}
+	log.Fatal("no stamp template stamps per visit on this account: set LOYALTY_TEMPLATE_ID to the one to use")
+	return 0
 }
 
 // once waits the default 5s before reading the history after a lost answer; the fake has

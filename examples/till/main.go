@@ -8,9 +8,12 @@
 // take that, 429 slow down, 503 the outcome could not be learned (check the card first).
 //
 //	go run ./examples/till                       # a demo against the built-in fake API
+//	go run ./examples/till -listen :8080         # the till over the fake, with a card of each type
 //	LOYALTY_API_KEY=... go run ./examples/till -listen :8080 -write
+//	LOYALTY_API_KEY=... go run ./examples/till -demo -write   # the demo on an account (LOYALTY_BASE_URL: the sandbox)
 //
-// This file is the service; demo.go drives it against the fake.
+// This file is the service; demo.go drives it. The demo is safe to run again: it finds the
+// customer and card it made, and its receipts, already recorded, are not applied twice.
 package main
 
 import (
@@ -22,25 +25,43 @@ import (
 	"log"
 	"net/http"
 	"os"
+	"time"
 
 	loyalty "github.com/loyaltycards/loyalty-go"
 )
 
 func main() {
-	listen := flag.String("listen", "", "serve on this address (with LOYALTY_API_KEY and -write)")
+	listen := flag.String("listen", "", "serve the till on this address")
+	runDemo := flag.Bool("demo", false, "with LOYALTY_API_KEY: run the demo on that account instead of serving")
 	write := flag.Bool("write", false, "allow writes to a real account")
 	flag.Parse()
-	if os.Getenv("LOYALTY_API_KEY") != "" {
-		if !*write || *listen == "" {
-			log.Fatal("LOYALTY_API_KEY is set: serve the real account with -listen ADDR -write")
+	if os.Getenv("LOYALTY_API_KEY") == "" {
+		if *listen != "" {
+			serveFake(*listen)
+			return
 		}
-		client, err := loyalty.NewClientFromEnv(loyalty.WithUserAgent("till"), loyalty.WithRateLimit(10, 5))
-		if err != nil {
-			log.Fatal(err)
-		}
-		log.Fatal(http.ListenAndServe(*listen, newTill(client, nil)))
+		demoFake()
+		return
 	}
-	demo()
+	if !*write || (*listen == "") == !*runDemo {
+		log.Fatal("LOYALTY_API_KEY is set: serve that account with -listen ADDR -write, or run the demo on it with -demo -write")
+	}
+	client, err := loyalty.NewClientFromEnv(loyalty.WithUserAgent("till"), loyalty.WithRateLimit(10, 5))
+	if err != nil {
+		log.Fatal(err)
+	}
+	if *runDemo {
+		demo(client, nil)
+		return
+	}
+	log.Fatal(serve(*listen, newTill(client, nil)))
+}
+
+// serve serves the till on addr, with the timeouts a service facing a network needs.
+func serve(addr string, h http.Handler) error {
+	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 15 * time.Second,
+		WriteTimeout: 2 * time.Minute} // a purchase whose answer was lost may take a minute to settle
+	return srv.ListenAndServe()
 }
 
 // till serves the point of sale. once tunes the recovery after a lost answer (nil: defaults).
@@ -111,12 +132,20 @@ func (t *till) actionFor(ctx context.Context, card *loyalty.Card, amount float64
 		return loyalty.Bind(cards.SubtractPoints, amount), nil // paid with the gift card
 	case loyalty.CardTypeCoupon:
 		return cards.RedeemCoupon, nil
-	case loyalty.CardTypeMultipass, loyalty.CardTypeMembership:
+	case loyalty.CardTypeMultipass:
 		return loyalty.Bind(cards.AddVisits, 1), nil
 	}
-	tmpl, _, err := t.client.Templates.Get(ctx, card.TemplateID) // stamp and reward cards count by mechanics
+	// Stamp and reward cards count by their template's mechanics; a membership visit is used
+	// up on a tier with a visit limit and counted on one without.
+	tmpl, _, err := t.client.Templates.Get(ctx, card.TemplateID)
 	if err != nil {
 		return nil, err
+	}
+	if card.Type == loyalty.CardTypeMembership {
+		if limited, _ := card.VisitsLimited(tmpl); limited {
+			return loyalty.Bind(cards.SubtractVisits, 1), nil
+		}
+		return loyalty.Bind(cards.AddVisits, 1), nil
 	}
 	switch {
 	case tmpl.Mechanics != nil && tmpl.Mechanics.Kind() == loyalty.MechanicsSpend:

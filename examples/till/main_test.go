@@ -63,3 +63,40 @@ func TestPurchaseWhoseAnswerWasLost(t *testing.T) {
 		t.Errorf("unknown card: %d, want 404", resp.StatusCode)
 	}
 }
+
+// A membership visit is used up on a limited tier and counted on an open one: both are 200,
+// and each sends the action its tier takes.
+func TestMembershipPurchaseUsesTheActionItsTierTakes(t *testing.T) {
+	fake := loyaltytest.NewServer()
+	t.Cleanup(fake.Close)
+	ctx := context.Background()
+	customer, _, err := fake.Client.Customers.Create(ctx, &loyalty.CustomerCreateRequest{FirstName: "Jane", Phone: "15555550142"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	till := httptest.NewServer(newTill(fake.Client, nil))
+	t.Cleanup(till.Close)
+	for _, tt := range []struct{ template, route string }{
+		{loyaltytest.TemplateMembershipLimited, "POST /api/v2/cards/{id}/subtract-visit"},
+		{loyaltytest.TemplateMembershipOpen, "POST /api/v2/cards/{id}/add-visit"},
+	} {
+		card, _, err := fake.Client.Cards.Create(ctx, &loyalty.CardCreateRequest{CustomerID: customer.ID, TemplateID: fake.TemplateNamed(tt.template)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := fake.Requests(tt.route)
+		resp, err := http.Post(till.URL+"/cards/"+card.ID+"/purchases", "application/json", strings.NewReader(`{"receipt":"m-1","amount":45}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&out)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("%s: status %d: %v", tt.template, resp.StatusCode, out)
+		}
+		if n := fake.Requests(tt.route) - before; n != 1 {
+			t.Errorf("%s: %s sent %d times, want 1", tt.template, tt.route, n)
+		}
+	}
+}
