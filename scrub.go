@@ -24,7 +24,7 @@ func forms(secret string) []string {
 		}
 		out = append(out, f)
 	}
-	if strings.IndexFunc(secret, needsEscape) >= 0 {
+	if !plain(secret) {
 		quoted, _ := json.Marshal(secret)
 		escaped := string(quoted[1 : len(quoted)-1])
 		add(escaped)
@@ -36,14 +36,30 @@ func forms(secret string) []string {
 	return out
 }
 
-func needsEscape(r rune) bool {
-	return r > 0x7e || r < 0x20 || strings.ContainsRune(`/"\<>&+ %?#=`, r)
+// plain reports a secret that every encoding writes as it is: printable ASCII, none of it
+// escaped by JSON, a URL's query or path. Every answer is searched for every secret, so this
+// is a table look-up per byte.
+func plain(secret string) bool {
+	for i := 0; i < len(secret); i++ {
+		if escapes[secret[i]] {
+			return false
+		}
+	}
+	return true
 }
+
+// escapes marks the bytes that some encoding of a secret changes.
+var escapes = func() (t [256]bool) {
+	for b := range t {
+		t[b] = b > 0x7e || b < 0x20 || strings.IndexByte(`/"\<>&+ %?#=`, byte(b)) >= 0
+	}
+	return t
+}()
 
 // scrubBytes masks every form of each secret in b, in place when it can.
 func scrubBytes(b []byte, secrets []string) []byte {
 	for _, s := range secrets {
-		if !bytes.Contains(b, []byte(s)) && strings.IndexFunc(s, needsEscape) < 0 {
+		if !bytes.Contains(b, []byte(s)) && plain(s) {
 			continue // the common case: a plain key, not there
 		}
 		for _, f := range forms(s) {
@@ -58,7 +74,7 @@ func scrubBytes(b []byte, secrets []string) []byte {
 // scrubString masks every form of each secret in s.
 func scrubString(s string, secrets []string) string {
 	for _, secret := range secrets {
-		if len(s) < len(secret) || !strings.Contains(s, secret) && strings.IndexFunc(secret, needsEscape) < 0 {
+		if len(s) < len(secret) || !strings.Contains(s, secret) && plain(secret) {
 			continue // the common case: a plain key, not there (every form is at least as long)
 		}
 		for _, f := range forms(secret) {
