@@ -18,7 +18,7 @@ import (
 // twice; two callers that claim one reference at once send it at most once between them.
 //
 // The default is one in-memory ledger shared by every client of the process (see
-// NewMemoryLedger); the module github.com/loyaltycards/loyalty-go/redis has one that processes
+// NewMemoryLedger); the module github.com/loyaltycards/loyalty-go/loyaltyredis has one that processes
 // and machines share. WithLedger sets another. For a reference the ledger does not know (it
 // was never claimed through it, or its entry has expired), the operations history stays the
 // witness.

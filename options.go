@@ -158,7 +158,7 @@ func WithRateLimit(perSecond float64, burst int) Option {
 }
 
 // WithRateLimiter makes the client ask l before every attempt, retries included: a limiter
-// that several processes share (the redis module's) keeps them all within one key's limit.
+// that several processes share (loyaltyredis.NewRateLimiter) keeps them all within one key's limit.
 // Clients derived with ForAPIKey or ForCompany ask the same limiter, each under its own key.
 func WithRateLimiter(l RateLimiter) Option {
 	return func(c *config) error {
@@ -277,7 +277,7 @@ func WithAppToken(token string) Option {
 
 // WithLedger makes the "once" helpers (Cards.ApplyOnce, Cards.FindOrIssue,
 // Customers.FindOrCreate, Companies.CreateOnce) claim their references in l: a ledger that
-// several processes share (the redis module's) makes "once" hold across all of them. The
+// several processes share (loyaltyredis.NewLedger) makes "once" hold across all of them. The
 // default is one in-memory ledger for the whole process (NewMemoryLedger). Clients derived
 // with ForAPIKey or ForCompany use the same ledger, each under its own account.
 func WithLedger(l Ledger) Option {

@@ -8,7 +8,7 @@ import (
 
 // RateLimiter keeps a client within a rate of requests: the client asks it before every
 // attempt, retries included. NewMemoryRateLimiter is the one WithRateLimit sets; the module
-// github.com/loyaltycards/loyalty-go/redis has one that processes share.
+// github.com/loyaltycards/loyalty-go/loyaltyredis has one that processes share.
 type RateLimiter interface {
 	// Wait returns once one request under key may be sent, or an error when that cannot be
 	// within ctx; the request is then not sent. key names the API key's account: a digest

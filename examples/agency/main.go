@@ -6,7 +6,14 @@
 //	go run ./examples/agency                                  # testdata/companies.csv, built-in fake
 //	LOYALTY_API_KEY=... go run ./examples/agency -csv mine.csv -write
 //
-// LOYALTY_BASE_URL points it at another server, such as the sandbox.
+// LOYALTY_BASE_URL points it at another server, such as the sandbox. With -redis, copies
+// running at once on several machines share one rate limit per key and one once-ledger, so
+// that between them they still create each company once and stay within the limit:
+//
+//	LOYALTY_API_KEY=... go run ./examples/agency -redis redis://10.0.0.5:6379/0 -write   # on each machine
+//
+// This example is a module of its own (examples/agency/go.mod), so that only it, and not the
+// SDK, depends on a Redis client.
 package main
 
 import (
@@ -20,7 +27,10 @@ import (
 	"os"
 	"strconv"
 
+	"github.com/redis/go-redis/v9"
+
 	loyalty "github.com/loyaltycards/loyalty-go"
+	"github.com/loyaltycards/loyalty-go/loyaltyredis"
 	"github.com/loyaltycards/loyalty-go/loyaltytest"
 )
 
@@ -37,9 +47,10 @@ type result struct {
 func main() {
 	file := flag.String("csv", "testdata/companies.csv", "name,email,phone,country,userName,userSurname,tariffId,tariffPeriod")
 	write := flag.Bool("write", false, "allow writes to a real account")
+	redisURL := flag.String("redis", "", "share the rate limit and the once-ledger with other copies through this Redis (redis://host:port/db)")
 	flag.Parse()
 	// The API allows about 10 requests a second per key; each company's key has its own.
-	agency := connect(*write, loyalty.WithRateLimit(10, 5))
+	agency := connect(*write, shared(*redisURL, 10, 5)...)
 	rows := readCSV(*file)
 	ctx := context.Background()
 
@@ -128,6 +139,28 @@ func readCSV(name string) []map[string]string {
 
 // password makes a first password for the company's owner, who changes it on signing in.
 func password() string { return "Lc-" + rand.Text()[:12] }
+
+// shared returns the options that keep the rate limit and the once-ledger: in this process's
+// memory, or in Redis for every copy that uses it.
+func shared(redisURL string, perSecond float64, burst int) []loyalty.Option {
+	if redisURL == "" {
+		return []loyalty.Option{loyalty.WithRateLimit(perSecond, burst)}
+	}
+	opt, err := redis.ParseURL(redisURL)
+	if err != nil {
+		log.Fatalf("-redis: %v", err)
+	}
+	rdb := redis.NewClient(opt) // lives until the program ends
+	if err := rdb.Ping(context.Background()).Err(); err != nil {
+		log.Fatalf("-redis: %v", err)
+	}
+	limiter, err := loyaltyredis.NewRateLimiter(rdb, perSecond, burst)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Fprintln(os.Stderr, "sharing the rate limit and the once-ledger through Redis at", opt.Addr)
+	return []loyalty.Option{loyalty.WithRateLimiter(limiter), loyalty.WithLedger(loyaltyredis.NewLedger(rdb))}
+}
 
 // connect returns a client of the real API when LOYALTY_API_KEY is set, else of the fake.
 func connect(write bool, opts ...loyalty.Option) *loyalty.Client {
