@@ -3,11 +3,15 @@ package loyaltyredis
 import (
 	"context"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	loyalty "github.com/loyaltycards/loyalty-go"
 )
+
+// benchKeys numbers the references the benchmarks claim, each new.
+var benchKeys atomic.Uint64
 
 // BenchmarkLedger is the ledger's part of a "once" call on a new reference: a claim, then the
 // outcome recorded. On loopback Redis each is one round trip.
@@ -23,8 +27,8 @@ func BenchmarkLedger(b *testing.B) {
 		b.Run("store="+bc.store, func(b *testing.B) {
 			ctx := context.Background()
 			b.ReportAllocs()
-			for i := 0; b.Loop(); i++ {
-				key := "bench:" + strconv.Itoa(i)
+			for b.Loop() {
+				key := "bench:" + strconv.FormatUint(benchKeys.Add(1), 10)
 				if _, ok, err := bc.ledger.Claim(ctx, key, "holder", time.Minute); err != nil || !ok {
 					b.Fatal(ok, err)
 				}
