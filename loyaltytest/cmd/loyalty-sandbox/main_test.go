@@ -3,9 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -77,6 +80,84 @@ func TestSandboxKeepsItsStateAcrossRestarts(t *testing.T) {
 	_, _, err = client.Cards.ApplyOnce(ctx, card.ID, loyalty.Bind(client.Cards.AddStamps, 2),
 		&loyalty.ActionOptions{Reference: "receipt-1"}, nil)
 	assert.ErrorIs(t, err, loyalty.ErrAlreadyApplied, "the history came back too")
+	_, err = stop()
+	require.NoError(t, err)
+}
+
+// A subscription made before a restart still delivers after it, and webhook faults injected
+// over HTTP repeat or drop the next deliveries, as InjectWebhookFault does in a test.
+func TestSandboxDeliversWebhooksAcrossRestarts(t *testing.T) {
+	ctx := context.Background()
+	var mu sync.Mutex
+	var got []string // each delivery Handle saw, repeats included: "name key"
+	hook := httptest.NewServer(&loyalty.WebhookHandler{
+		VerifyRequest: loyalty.VerifyToken("token", "s3cret"),
+		Handle: func(_ context.Context, e *loyalty.Event) error {
+			mu.Lock()
+			defer mu.Unlock()
+			got = append(got, string(e.Name)+" "+e.Key())
+			return nil
+		},
+	})
+	t.Cleanup(hook.Close)
+	file := filepath.Join(t.TempDir(), "sandbox.json")
+
+	srv, stop := sandbox(t, "-state", file)
+	client, err := loyalty.NewClient(srv.APIKey, loyalty.WithBaseURL(srv.URL))
+	require.NoError(t, err)
+	_, _, err = client.Webhooks.Subscribe(ctx, &loyalty.WebhookSubscribeRequest{URL: hook.URL + "?token=s3cret",
+		Events: []loyalty.EventName{loyalty.EventCardIssued, loyalty.EventCardBalanceUpdated}})
+	require.NoError(t, err)
+	_, err = stop()
+	require.NoError(t, err)
+
+	again, stop := sandbox(t, "-state", file)
+	client, err = loyalty.NewClient(again.APIKey, loyalty.WithBaseURL(again.URL))
+	require.NoError(t, err)
+	webhookFault := func(key, body string) int {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodPost, again.URL+"/_sandbox/webhook-faults", strings.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set("X-API-Key", key)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		_ = resp.Body.Close()
+		return resp.StatusCode
+	}
+	assert.Equal(t, http.StatusUnauthorized, webhookFault("lt_agency_wrong", `{"repeat":1}`), "the agency's key only")
+	assert.Equal(t, http.StatusBadRequest, webhookFault(again.APIKey, `{"repeat":`))
+
+	require.Equal(t, http.StatusNoContent, webhookFault(again.APIKey, `{"repeat":1}`))
+	customer, _, err := client.Customers.Create(ctx, &loyalty.CustomerCreateRequest{FirstName: "Ada", Phone: "15555550102"})
+	require.NoError(t, err)
+	card, _, err := client.Cards.Create(ctx, &loyalty.CardCreateRequest{CustomerID: customer.ID, TemplateID: again.TemplateID(loyalty.CardTypeStamp)})
+	require.NoError(t, err)
+	again.WaitForDeliveries()
+	require.Equal(t, http.StatusNoContent, webhookFault(again.APIKey, `{"drop":1}`))
+	_, _, err = client.Cards.AddStamps(ctx, card.ID, 1, nil)
+	require.NoError(t, err)
+	again.WaitForDeliveries()
+	_, _, err = client.Cards.AddStamps(ctx, card.ID, 2, nil)
+	require.NoError(t, err)
+	again.WaitForDeliveries()
+
+	mu.Lock()
+	names := make([]string, len(got))
+	for i, g := range got {
+		names[i], _, _ = strings.Cut(g, " ")
+	}
+	issued, updated := string(loyalty.EventCardIssued), string(loyalty.EventCardBalanceUpdated)
+	assert.Equal(t, []string{issued, issued, updated}, names,
+		"the issue delivered twice (repeated), the first stamp dropped, the second delivered: %v", got)
+	if len(got) == 3 {
+		assert.Equal(t, got[0], got[1], "a repeat carries the same event key")
+	}
+	mu.Unlock()
+	var statuses []int
+	for _, d := range again.Deliveries() {
+		statuses = append(statuses, d.Status)
+	}
+	assert.Equal(t, []int{200, 200, 0, 200}, statuses, "the dropped delivery is reported, never sent")
 	_, err = stop()
 	require.NoError(t, err)
 }
