@@ -119,6 +119,7 @@ func TestSandboxDeliversWebhooksAcrossRestarts(t *testing.T) {
 		req, err := http.NewRequest(http.MethodPost, again.URL+"/_sandbox/webhook-faults", strings.NewReader(body))
 		require.NoError(t, err)
 		req.Header.Set("X-API-Key", key)
+		req.Close = true // no idle connection outlives the sandbox for goleak to wait on
 		resp, err := http.DefaultClient.Do(req)
 		require.NoError(t, err)
 		_ = resp.Body.Close()
