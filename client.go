@@ -240,8 +240,8 @@ func NewClientFromEnv(opts ...Option) (*Client, error) {
 // ledger and settings; the new key gets its own rate-limit bucket, card-type cache and ledger
 // entries.
 //
-// Errors: ErrInvalidArgument for an empty key, or the "[redacted]" placeholder a Company
-// marshalled to JSON carries instead of its key.
+// Errors: ErrInvalidArgument for an empty key, or the "[redacted]" placeholder a printed
+// secret shows instead of its value.
 func (c *Client) ForAPIKey(apiKey string) (*Client, error) {
 	if !c.usable() {
 		return nil, errNoClient
@@ -251,8 +251,8 @@ func (c *Client) ForAPIKey(apiKey string) (*Client, error) {
 	case "":
 		return nil, invalid("apiKey", "must not be empty")
 	case redacted:
-		return nil, invalid("apiKey", `is the "`+redacted+`" placeholder, not a key: a Company marshalled to JSON `+
-			`does not carry its key; keep company.APIKey.Reveal() in your own secret store`)
+		return nil, invalid("apiKey", `is the "`+redacted+`" placeholder a printed secret shows, not a key: `+
+			`keep company.APIKey.Reveal() in your own secret store`)
 	}
 	d := new(Client)
 	*d = *c

@@ -23,8 +23,9 @@
 //
 // An agency acts as one of its companies through a derived client that shares the parent's
 // connection pool and settings: client.ForCompany(company), or client.ForAPIKey(key). A
-// company's APIKey is a Secret, masked in every printed, logged or marshalled form, and held
-// sealed so that printers walking a value by reflection see nothing of it either; a new
+// company's APIKey is a Secret, masked in every printed and logged form, held in a closure so
+// that printers walking a value by reflection see nothing of it either, and refused by
+// json.Marshal (ErrSecretNotMarshalled) rather than silently lost; a new
 // company's password and a marketplace credential's value are Secrets too (NewSecret). The
 // client holds its own key and app token out of reflection's reach, and every *Response and
 // error it returns carries neither, nor any secret the call sent, even when a server echoes

@@ -44,6 +44,11 @@ func FuzzDecodeModels(f *testing.F) {
 			return
 		}
 		encoded, err := json.Marshal(out)
+		if errors.Is(err, ErrSecretNotMarshalled) {
+			// A model holding a secret refuses JSON; without it, the rest re-encodes.
+			clearSecrets(reflect.ValueOf(out))
+			encoded, err = json.Marshal(out)
+		}
 		if err != nil {
 			t.Fatalf("decoded, but does not re-encode: %v", err)
 		}
@@ -54,6 +59,30 @@ func FuzzDecodeModels(f *testing.F) {
 			}
 		}
 	})
+}
+
+// clearSecrets empties every Secret v holds.
+func clearSecrets(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			clearSecrets(v.Elem())
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			clearSecrets(v.Index(i))
+		}
+	case reflect.Struct:
+		if v.Type() == reflect.TypeFor[Secret]() {
+			v.Set(reflect.ValueOf(Secret{}))
+			return
+		}
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() {
+				clearSecrets(v.Field(i))
+			}
+		}
+	}
 }
 
 // checkAPIForms requires the re-encoded JSON to be valid, and every date-time the model

@@ -1,10 +1,13 @@
 package loyalty
 
 import (
+	"regexp"
+
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/davecgh/go-spew/spew"
 	"log/slog"
 	"net/http"
 	"net/http/httputil"
@@ -174,4 +177,22 @@ func TestResponsesAndErrorsCarryNoSecret(t *testing.T) {
 	var apiErr *APIError
 	require.ErrorAs(t, err, &apiErr)
 	assert.Contains(t, apiErr.Message, "key [redacted] is not allowed")
+}
+
+// A printer that calls no method (fmt on an unexported field, spew as testify's diff runs
+// it) walks a Secret by reflection. What it prints must not depend on the secret at all:
+// knowing one secret of the process must not unlock another, nor tell its length.
+func TestReflectionShowsNothingOfASecret(t *testing.T) {
+	t.Parallel()
+	type tenant struct{ co Company } // fmt cannot call Company.Format on an unexported field
+	addresses := regexp.MustCompile(`0x[0-9a-f]+`)
+	show := func(key string) string {
+		v := tenant{co: Company{ID: 7, APIKey: NewSecret(key)}}
+		walked := fmt.Sprintf("%v|%+v|%#v", v, v, v) + dump.Sdump(v) + spew.Sdump(v)
+		return addresses.ReplaceAllString(walked, "0x?")
+	}
+	known, victim := show("lt_company_attacker_own_key"), show("lt_company_9f86d081884c7d65")
+	assert.Equal(t, known, victim, "what reflection shows depends on the secret")
+	assert.Equal(t, known, show("short"), "what reflection shows depends on the secret's length")
+	assert.NotContains(t, known, "lt_company")
 }

@@ -195,7 +195,8 @@ type RetryHooks struct {
 	// records of each attempt and retry; every URL in them has its query string masked.
 	Logger any
 	// RequestLogHook is called before each attempt, with a copy of the request that carries
-	// no credential header, no body and no query string.
+	// its headers but the credential's, no body and no query string. Changing the copy
+	// changes nothing that is sent.
 	RequestLogHook retryablehttp.RequestLogHook
 	// ResponseLogHook is called with each answer before the client reads it: a copy without
 	// its body, whose Request is masked as above.

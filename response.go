@@ -16,9 +16,9 @@ import (
 // Response is the HTTP answer to a call, with what the API's envelope adds to it. Its body
 // has already been read and closed. On an API error it is returned beside the error.
 //
-// Its Request is a scrubbed copy of the request sent: its method and its URL without the query
-// string; no header (the credential's among them), no body and no GetBody. A secret the server
-// echoes in a header is masked as "[redacted]".
+// Its Request is a scrubbed copy of the request sent: its method, its URL without the query
+// string and its headers but the credential's (X-API-Key, X-App-Token); no body and no
+// GetBody. A secret the server echoes in a header is masked as "[redacted]".
 type Response struct {
 	*http.Response
 	// ResponseID identifies the answer for the API's support.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httputil"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -206,3 +207,46 @@ func TestRetryHooksSeeNoSecret(t *testing.T) {
 type printfOnly struct{ log *hookLog }
 
 func (p *printfOnly) Printf(format string, args ...any) { p.log.Printf(format, args...) }
+
+// A log hook may set a header of its own or dump the request, as it would with
+// go-retryablehttp alone: the request it gets has a header map, with every header but the
+// credentials.
+func TestRetryHooksGetAUsableRequest(t *testing.T) {
+	t.Parallel()
+	var dumps, traces []string
+	var mu sync.Mutex
+	c, ts := setup(t, WithUserAgent("till/3"), WithRetryHooks(RetryHooks{
+		RequestLogHook: func(_ retryablehttp.Logger, r *http.Request, attempt int) {
+			r.Header.Set("X-Trace", fmt.Sprint(attempt)) // must not panic on a nil map
+			dump, err := httputil.DumpRequestOut(r, false)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				dumps = append(dumps, "error: "+err.Error())
+				return
+			}
+			dumps = append(dumps, string(dump))
+			traces = append(traces, r.Header.Get("X-Trace"))
+		},
+		ResponseLogHook: func(_ retryablehttp.Logger, resp *http.Response) {
+			mu.Lock()
+			defer mu.Unlock()
+			dumps = append(dumps, "response to "+resp.Request.Header.Get("User-Agent"))
+		},
+	}))
+	ts.reply("GET /api/v2/customers", http.StatusOK, "customers-list.json")
+	_, _, err := c.Customers.List(context.Background(), &CustomerListOptions{Email: "jane@example.com"})
+	require.NoError(t, err)
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, dumps, 2)
+	assert.Contains(t, dumps[0], "GET /api/v2/customers HTTP/1.1")
+	assert.Contains(t, dumps[0], "User-Agent: loyalty-go/"+Version+" till/3")
+	assert.Contains(t, dumps[0], "Accept: application/json")
+	assert.NotContains(t, dumps[0], testKey)
+	assert.NotContains(t, strings.ToLower(dumps[0]), "x-api-key")
+	assert.NotContains(t, dumps[0], "jane")
+	assert.Equal(t, []string{"0"}, traces, "go-retryablehttp counts attempts from 0")
+	assert.Equal(t, "response to loyalty-go/"+Version+" till/3", dumps[1])
+	assert.Empty(t, ts.only().Header.Get("X-Trace"), "a hook's copy is not what is sent")
+}

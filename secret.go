@@ -1,54 +1,89 @@
 package loyalty
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"strings"
 	"sync"
+	"weak"
 )
 
 // Secret is a credential the API hands out or takes, such as a company's API key, a new
-// account's password or a merchant's credential value. It prints, logs and marshals as
-// "[redacted]" in every form; Reveal gives the value, for the one place that needs it.
+// account's password or a merchant's credential value. It prints and logs as "[redacted]"
+// in every form; Reveal gives the value, for the one place that needs it.
 //
-// It holds its value sealed, so that printers which walk a value by reflection and call no
-// method (fmt's %+v of a struct that holds one, testify's diffs, spew) see bytes that are
-// not the secret. Two Secrets of one value are equal, with == and reflect.DeepEqual.
-// Make one with NewSecret.
+// Its value is held in a closure, where reflection finds nothing: a printer that walks a
+// value field by field and calls no method (fmt on an unexported field, testify's diffs,
+// spew) shows a pointer, the same for every secret whatever its value or length. Two Secrets
+// of one value are equal, with == and reflect.DeepEqual. Make one with NewSecret.
+//
+// A Secret does not marshal to JSON: json.Marshal of a value holding one fails with
+// ErrSecretNotMarshalled rather than write "[redacted]" and lose the key without a word.
+// Keep Reveal() in your secret store, or clear the field before marshalling.
 type Secret struct {
-	sealed string
+	h *secretHandle
 }
+
+// secretHandle holds one value. Every Secret of a value shares its handle while one is alive.
+type secretHandle struct {
+	value func() string
+}
+
+// interned finds the live handle of a value by a keyed digest of it, so that equal values
+// share one handle (and compare equal) without the table holding the value. Entries go when
+// their handle is collected.
+var interned = struct {
+	sync.Mutex
+	key     [32]byte
+	handles map[[sha256.Size]byte]weak.Pointer[secretHandle]
+}{handles: map[[sha256.Size]byte]weak.Pointer[secretHandle]{}}
+
+func init() { _, _ = rand.Read(interned.key[:]) }
 
 // NewSecret holds value as a Secret.
-func NewSecret(value string) Secret { return Secret{sealed: seal(value)} }
+func NewSecret(value string) Secret {
+	if value == "" {
+		return Secret{}
+	}
+	mac := hmac.New(sha256.New, interned.key[:])
+	mac.Write([]byte(value))
+	var sum [sha256.Size]byte
+	mac.Sum(sum[:0])
+
+	interned.Lock()
+	defer interned.Unlock()
+	if h := interned.handles[sum].Value(); h != nil {
+		return Secret{h}
+	}
+	h := &secretHandle{value: func() string { return value }}
+	wp := weak.Make(h)
+	interned.handles[sum] = wp
+	runtime.AddCleanup(h, func(wp weak.Pointer[secretHandle]) {
+		interned.Lock()
+		defer interned.Unlock()
+		if interned.handles[sum] == wp {
+			delete(interned.handles, sum)
+		}
+	}, wp)
+	return Secret{h}
+}
 
 // Reveal returns the secret's value.
-func (s Secret) Reveal() string { return seal(s.sealed) }
-
-// IsZero reports whether the secret is empty.
-func (s Secret) IsZero() bool { return s.sealed == "" }
-
-// pad is what sealing XORs a value with: random bytes of this process, so a sealed value
-// shows nothing of the secret, and is the same for the same value within the process.
-var pad = sync.OnceValue(func() (p [64]byte) {
-	_, _ = rand.Read(p[:])
-	return p
-})
-
-// seal XORs s with the pad; sealing twice gives s back.
-func seal(s string) string {
-	if s == "" {
+func (s Secret) Reveal() string {
+	if s.h == nil {
 		return ""
 	}
-	p := pad()
-	b := make([]byte, len(s))
-	for i := range len(s) {
-		b[i] = s[i] ^ p[i%len(p)]
-	}
-	return string(b)
+	return s.h.value()
 }
+
+// IsZero reports whether the secret is empty.
+func (s Secret) IsZero() bool { return s.h == nil }
 
 // String returns "[redacted]", or "" for an empty secret.
 func (s Secret) String() string {
@@ -73,18 +108,32 @@ func (s Secret) Format(f fmt.State, verb rune) {
 // LogValue keeps the value out of slog records.
 func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
 
-// MarshalJSON writes "[redacted]", so a model logged or stored as JSON does not carry the
-// secret. The SDK sends secrets through its own wire types.
-func (s Secret) MarshalJSON() ([]byte, error) { return []byte(`"` + s.String() + `"`), nil }
+// ErrSecretNotMarshalled is json.Marshal's error for a value holding a non-empty Secret.
+var ErrSecretNotMarshalled = errors.New(`loyalty: a Secret is not written to JSON (it would be lost, or leak): ` +
+	`keep Reveal() in your secret store, and clear the field before marshalling`)
 
-// UnmarshalJSON reads the value from a JSON string (or null).
+// MarshalJSON writes an empty secret as "" and refuses any other: a model stored as JSON
+// would otherwise come back without its key, and nothing would say so.
+func (s Secret) MarshalJSON() ([]byte, error) {
+	if s.IsZero() {
+		return []byte(`""`), nil
+	}
+	return nil, ErrSecretNotMarshalled
+}
+
+// UnmarshalJSON reads the value from a JSON string (or null). It refuses "[redacted]", the
+// placeholder a printed secret shows: held as a key, it would be sent as one.
 func (s *Secret) UnmarshalJSON(data []byte) error {
 	var v *string
 	if err := json.Unmarshal(data, &v); err != nil {
 		return err
 	}
-	*s = Secret{}
-	if v != nil {
+	switch {
+	case v == nil:
+		*s = Secret{}
+	case *v == redacted:
+		return errors.New(`loyalty: "` + redacted + `" is the placeholder of a hidden secret, not a value`)
+	default:
 		*s = NewSecret(*v)
 	}
 	return nil

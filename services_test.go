@@ -40,9 +40,20 @@ func TestCompanyKeyNeverPrints(t *testing.T) {
 	logger.Info("company", "company", co, "key", co.APIKey, "value", *co)
 	assert.NotContains(t, buf.String(), companyKey)
 
-	b, err := json.Marshal(co)
+	// Stored as JSON, a company would come back without its key, and nothing would say so:
+	// json.Marshal refuses, and says what to do; with the key cleared it marshals.
+	_, err = json.Marshal(co)
+	require.ErrorIs(t, err, ErrSecretNotMarshalled)
+	assert.NotContains(t, err.Error(), companyKey)
+	assert.Contains(t, err.Error(), "Reveal()")
+	stored := *co
+	stored.APIKey = Secret{}
+	b, err := json.Marshal(stored)
 	require.NoError(t, err)
-	assert.NotContains(t, string(b), companyKey, "a company stored as JSON does not carry its key")
+	assert.Contains(t, string(b), `"apiKey":""`)
+	var back Company
+	require.NoError(t, json.Unmarshal(b, &back))
+	assert.Equal(t, stored, back)
 	assert.Equal(t, "", Secret{}.String())
 }
 

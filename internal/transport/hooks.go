@@ -16,7 +16,7 @@ type Hooks struct {
 	// records of each attempt and retry, with every URL's query string masked.
 	Logger any
 	// RequestLogHook is called before each attempt with a copy of the request that carries
-	// no credential header, no body and no query string.
+	// its headers but the credentials, no body and no query string.
 	RequestLogHook retryablehttp.RequestLogHook
 	// ResponseLogHook is called with each answer, before the SDK reads it: a copy with no
 	// body, whose Request is masked as above.
@@ -49,15 +49,32 @@ func (h Hooks) install(rc *retryablehttp.Client) {
 }
 
 // ScrubbedRequest is a copy of req to show a user's code: its method, its URL without the
-// query string, its protocol and host; no header, no body, no context.
+// query string, its protocol and host, and a header of its own with every header but the
+// credentials; no body, no context. Changing the copy changes nothing that is sent.
 func ScrubbedRequest(req *http.Request) *http.Request {
 	if req == nil {
 		return nil
 	}
 	out := &http.Request{Method: req.Method, Proto: req.Proto, ProtoMajor: req.ProtoMajor, ProtoMinor: req.ProtoMinor,
-		Host: req.Host, Body: http.NoBody, ContentLength: req.ContentLength}
+		Host: req.Host, Header: publicHeader(req.Header), Body: http.NoBody, ContentLength: req.ContentLength}
 	if req.URL != nil {
 		out.URL = &url.URL{Scheme: req.URL.Scheme, Host: req.URL.Host, Path: req.URL.Path, RawPath: req.URL.RawPath}
+	}
+	return out
+}
+
+// credentialHeaders are the headers that carry a credential, in canonical form.
+var credentialHeaders = map[string]bool{"X-Api-Key": true, "X-App-Token": true, "Authorization": true,
+	"Proxy-Authorization": true, "Cookie": true}
+
+// publicHeader is a copy of h without the headers that carry a credential: never nil, so a
+// hook can Set on it.
+func publicHeader(h http.Header) http.Header {
+	out := make(http.Header, len(h))
+	for k, vs := range h {
+		if !credentialHeaders[http.CanonicalHeaderKey(k)] {
+			out[k] = append([]string(nil), vs...)
+		}
 	}
 	return out
 }
