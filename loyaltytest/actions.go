@@ -47,8 +47,14 @@ func quantity(name string, n *number, integer bool) (float64, *apiError) {
 	if err != nil || math.IsInf(v, 0) {
 		return 0, invalidField(name, "This value should be a number.")
 	}
-	if v <= 0 {
+	switch {
+	case v <= 0:
 		return 0, invalidField(name, "This value should be greater than 0.")
+	case integer && v > math.MaxInt32:
+		// The API keeps counts in 32-bit integers.
+		return 0, invalidField(name, "This value should be between 1 and 2147483647.")
+	case v > math.MaxFloat32:
+		return 0, invalidField(name, "This value is too large.")
 	}
 	return v, nil
 }
@@ -73,6 +79,8 @@ type actionRoute struct {
 	endpoint string
 	action   loyalty.Action
 	accepts  map[loyalty.CardType]condition
+	// member is the body member that carries the quantity, named in a refusal.
+	member string
 }
 
 var (
@@ -81,27 +89,27 @@ var (
 )
 
 var actionRoutes = []actionRoute{
-	{"add-transaction-amount", loyalty.ActionAddAmount, map[loyalty.CardType]condition{cashback: always}},
-	{"subtract-transaction-amount", loyalty.ActionSubtractAmount, map[loyalty.CardType]condition{cashback: always}},
-	{"add-point", loyalty.ActionAddPoints, map[loyalty.CardType]condition{discount: always, cashback: always, gift: always}},
-	{"subtract-point", loyalty.ActionSubtractPoints, map[loyalty.CardType]condition{discount: always, cashback: always, gift: always}},
-	{"add-reward", loyalty.ActionAddRewards, map[loyalty.CardType]condition{stamp: always}},
-	{"subtract-reward", loyalty.ActionSubtractRewards, map[loyalty.CardType]condition{stamp: always}},
-	{"add-scores", loyalty.ActionAddScores, map[loyalty.CardType]condition{reward: pointsMechanics, multipass: always}},
-	{"subtract-scores", loyalty.ActionSubtractScores, map[loyalty.CardType]condition{reward: always, multipass: always}},
-	{"add-stamp", loyalty.ActionAddStamps, map[loyalty.CardType]condition{stamp: always}},
-	{"subtract-stamp", loyalty.ActionSubtractStamps, map[loyalty.CardType]condition{stamp: always}},
+	{"add-transaction-amount", loyalty.ActionAddAmount, map[loyalty.CardType]condition{cashback: always}, "amount"},
+	{"subtract-transaction-amount", loyalty.ActionSubtractAmount, map[loyalty.CardType]condition{cashback: always}, "amount"},
+	{"add-point", loyalty.ActionAddPoints, map[loyalty.CardType]condition{discount: always, cashback: always, gift: always}, "points"},
+	{"subtract-point", loyalty.ActionSubtractPoints, map[loyalty.CardType]condition{discount: always, cashback: always, gift: always}, "points"},
+	{"add-reward", loyalty.ActionAddRewards, map[loyalty.CardType]condition{stamp: always}, "rewards"},
+	{"subtract-reward", loyalty.ActionSubtractRewards, map[loyalty.CardType]condition{stamp: always}, "rewards"},
+	{"add-scores", loyalty.ActionAddScores, map[loyalty.CardType]condition{reward: pointsMechanics, multipass: always}, "scores"},
+	{"subtract-scores", loyalty.ActionSubtractScores, map[loyalty.CardType]condition{reward: always, multipass: always}, "scores"},
+	{"add-stamp", loyalty.ActionAddStamps, map[loyalty.CardType]condition{stamp: always}, "stamps"},
+	{"subtract-stamp", loyalty.ActionSubtractStamps, map[loyalty.CardType]condition{stamp: always}, "stamps"},
 	{"add-visit", loyalty.ActionAddVisits, map[loyalty.CardType]condition{multipass: always, membership: withoutLimits,
-		stamp: visitMechanics, reward: visitMechanics}},
-	{"subtract-visit", loyalty.ActionSubtractVisits, map[loyalty.CardType]condition{multipass: always, membership: withLimits}},
-	{"add-purchase", loyalty.ActionAddPurchase, map[loyalty.CardType]condition{stamp: spendMechanics, reward: spendMechanics}},
+		stamp: visitMechanics, reward: visitMechanics}, "visits"},
+	{"subtract-visit", loyalty.ActionSubtractVisits, map[loyalty.CardType]condition{multipass: always, membership: withLimits}, "visits"},
+	{"add-purchase", loyalty.ActionAddPurchase, map[loyalty.CardType]condition{stamp: spendMechanics, reward: spendMechanics}, "amount"},
 	// Not in the product docs; assumed to follow add-purchase.
-	{"subtract-purchase", loyalty.ActionSubtractPurchase, map[loyalty.CardType]condition{stamp: spendMechanics, reward: spendMechanics}},
-	{"receive-reward", loyalty.ActionReceiveReward, map[loyalty.CardType]condition{reward: always}},
-	{"redeem-coupon", loyalty.ActionRedeemCoupon, map[loyalty.CardType]condition{coupon: always}},
-	{"set-membership-tier", loyalty.ActionSetMembershipTier, map[loyalty.CardType]condition{membership: always}},
+	{"subtract-purchase", loyalty.ActionSubtractPurchase, map[loyalty.CardType]condition{stamp: spendMechanics, reward: spendMechanics}, "amount"},
+	{"receive-reward", loyalty.ActionReceiveReward, map[loyalty.CardType]condition{reward: always}, "id"},
+	{"redeem-coupon", loyalty.ActionRedeemCoupon, map[loyalty.CardType]condition{coupon: always}, "comment"},
+	{"set-membership-tier", loyalty.ActionSetMembershipTier, map[loyalty.CardType]condition{membership: always}, "tierId"},
 	{"set-expiration-date", loyalty.ActionSetExpirationDate, map[loyalty.CardType]condition{stamp: always, cashback: always,
-		multipass: always, coupon: always, discount: always, gift: always, membership: always, reward: always}},
+		multipass: always, coupon: always, discount: always, gift: always, membership: always, reward: always}, "expiresAt"},
 }
 
 // applies reports whether the action fits the card: its type, its template's mechanics, and
@@ -143,7 +151,12 @@ func actionHandler(r *actionRoute) handler {
 		if !r.applies(c) {
 			return nil, errIrrelevant
 		}
+		before := *c
 		q, err := apply(st, a, c, &in)
+		if err == nil && !c.fits() {
+			*c = before // nothing applied: the card could not hold the result
+			err = invalidField(r.member, "The card's balance would be out of range.")
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -357,14 +370,25 @@ func (c *card) addStamps(n int, now time.Time) {
 	if n <= 0 {
 		return
 	}
-	c.stamps += n
 	c.lastStamp = &now
-	for c.stamps >= c.tmpl.StampsPerReward {
-		c.stamps -= c.tmpl.StampsPerReward
-		c.rewards++
-		c.earned++
+	total, per := c.stamps+n, c.tmpl.StampsPerReward
+	if full := total / per; full > 0 {
+		c.rewards += full
+		c.earned += full
 		c.lastEarned = &now
 	}
+	c.stamps = total % per
+}
+
+// fits reports whether the card holds what the live API could: counts within its 32-bit
+// integers, and a balance that is a finite number.
+func (c *card) fits() bool {
+	for _, n := range [...]int{c.stamps, c.rewards, c.uses, c.visits, c.earned, c.redeemed} {
+		if n < 0 || n > math.MaxInt32 {
+			return false
+		}
+	}
+	return !math.IsNaN(c.balance) && !math.IsInf(c.balance, 0)
 }
 
 // move adds q to the card's balance, or takes it away if there is enough.

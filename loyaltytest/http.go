@@ -2,6 +2,7 @@ package loyaltytest
 
 import (
 	"bytes"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -108,8 +109,18 @@ func (s *Server) routes() http.Handler {
 func (s *Server) serve(rt route) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		defer s.working()()
-		body, _ := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 		f := s.hooks.received(rt.pattern, r.URL.Path)
+		// The key is checked before the body is read: a stranger cannot make the server wait
+		// for a body it never sends. (The handler checks it again under the lock.)
+		if apiErr := s.knownKey(rt, r); apiErr != nil {
+			w.Header().Set("Connection", "close") // or net/http would wait to drain the body
+			s.writeError(w, rt.app, apiErr)
+			return
+		}
+		body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+		if err != nil {
+			return // the body did not come (the read timed out, the sender went away)
+		}
 		if f != nil && f.Latency > 0 {
 			select {
 			case <-time.After(f.Latency):
@@ -167,7 +178,10 @@ func (s *Server) serve(rt route) http.HandlerFunc {
 		var status int
 		var out []byte
 		if apiErr == nil {
-			status, out = s.envelope(data) // under the lock: views may share state maps
+			status, out, err = s.envelope(data) // under the lock: views may share state maps
+			if err != nil {
+				apiErr = fail(http.StatusInternalServerError, "Internal server error")
+			}
 		}
 		pending := s.st.takeOutbox()
 		s.mu.Unlock()
@@ -211,6 +225,22 @@ func (s *Server) safely(rt route, rq *request) (data any, apiErr *apiError) {
 	return rt.handle(s.st, rq)
 }
 
+// knownKey refuses a request whose credential the server does not know.
+func (s *Server) knownKey(rt route, r *http.Request) *apiError {
+	if rt.app {
+		if subtle.ConstantTimeCompare([]byte(r.Header.Get("X-App-Token")), []byte(s.AppToken)) != 1 {
+			return fail(http.StatusForbidden, "Authentication failed.")
+		}
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.st.byKey[r.Header.Get("X-API-Key")] == nil {
+		return fail(http.StatusUnauthorized, "API key not found")
+	}
+	return nil
+}
+
 func (s *Server) authorize(rt route, rq *request) (any, *apiError) {
 	if rt.app {
 		if rq.Header.Get("X-App-Token") != s.AppToken {
@@ -234,13 +264,15 @@ func dropConnection(w http.ResponseWriter) {
 	}
 }
 
-func (s *Server) envelope(data any) (int, []byte) {
+// envelope writes an answer in the API's shape. It fails only for a value JSON cannot hold,
+// which the handlers' own checks keep out (a non-finite balance, say).
+func (s *Server) envelope(data any) (int, []byte, error) {
 	status := http.StatusOK
 	env := map[string]any{"responseId": loyalty.NewTransactionID(), "createdAt": ts(s.st.now())}
 	switch v := data.(type) {
 	case bare:
-		out, _ := json.Marshal(v.v)
-		return status, out
+		out, err := json.Marshal(v.v)
+		return status, out, err
 	case created:
 		status, env["data"] = http.StatusCreated, v.v
 	case page:
@@ -253,8 +285,8 @@ func (s *Server) envelope(data any) (int, []byte) {
 	if s.live {
 		env["data"], env["meta"] = liveShape(env["data"]), liveShape(env["meta"])
 	}
-	out, _ := json.Marshal(env)
-	return status, out
+	out, err := json.Marshal(env)
+	return status, out, err
 }
 
 // liveShape rewrites a value as the live API sends it: numbers as numeric strings, booleans

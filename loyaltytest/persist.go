@@ -20,6 +20,17 @@ type snapshot struct {
 	Seq          int               `json:"seq"`
 	Tenants      []tenantSnap      `json:"tenants"` // the agency first
 	Transactions []transactionSnap `json:"transactions"`
+	// Removed are cards that were deleted (with their customer, or their company) while the
+	// history or a marketplace transaction still names them: kept so those load again.
+	Removed []removedCardSnap `json:"removed,omitempty"`
+}
+
+// removedCardSnap is a deleted card, whole enough for the rows that name it: its template and
+// customer as they were, since either may be gone too.
+type removedCardSnap struct {
+	Card     cardSnap     `json:"card"`
+	Template templateSnap `json:"template"`
+	Customer customer     `json:"customer"`
 }
 
 type tenantSnap struct {
@@ -110,27 +121,32 @@ func (s *Server) Save() ([]byte, error) {
 	defer s.mu.Unlock()
 	st := s.st
 	snap := snapshot{Version: snapshotVersion, AgencyKey: s.APIKey, AppToken: s.AppToken, Seq: st.seq}
+	live := map[*card]bool{}
+	for _, t := range st.allTenants() {
+		for _, c := range t.cards.list() {
+			live[c] = true
+		}
+	}
+	removed := map[*card]bool{}
+	keep := func(c *card) {
+		if !live[c] && !removed[c] {
+			removed[c] = true
+			snap.Removed = append(snap.Removed, removedCardSnap{Card: snapCard(c), Template: snapTemplate(c.tmpl), Customer: *c.cust})
+		}
+	}
 	for _, t := range st.allTenants() {
 		ts := tenantSnap{Company: *t.company, SMS: t.sms, Profile: t.profile, AgencyProfile: t.agencyProfile}
 		for _, c := range t.customers.list() {
 			ts.Customers = append(ts.Customers, *c)
 		}
 		for _, tm := range t.templates.list() {
-			snapT := templateSnap{Template: tm.Template, CompanyID: tm.CompanyID, CreatedAt: tm.CreatedAt, TierType: tm.tierType}
-			snapT.RewardTiers = nil // the live copy below is the one that counts
-			for _, rt := range tm.rewardTiers {
-				snapT.Rewards = append(snapT.Rewards, rewardTierSnap{RewardTier: rt, UsageLimit: rt.usageLimit, ValueLimit: rt.valueLimit})
-			}
-			ts.Templates = append(ts.Templates, snapT)
+			ts.Templates = append(ts.Templates, snapTemplate(tm))
 		}
 		for _, c := range t.cards.list() {
-			ts.Cards = append(ts.Cards, cardSnap{ID: c.ID, TemplateID: c.tmpl.ID, CustomerID: c.CustomerID, Status: c.Status,
-				Stamps: c.stamps, Rewards: c.rewards, Balance: c.balance, Uses: c.uses, Visits: c.visits,
-				CouponRedeemed: c.couponRedeemed, TierID: c.tierID, Period: c.period, Earned: c.earned, Redeemed: c.redeemed,
-				ExpiresAt: c.expiresAt, LastStamp: c.lastStamp, LastEarned: c.lastEarned, LastRedeemed: c.lastRedeemed,
-				CustomFields: c.customFields, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt})
+			ts.Cards = append(ts.Cards, snapCard(c))
 		}
 		for _, op := range t.ops {
+			keep(op.card)
 			ts.Operations = append(ts.Operations, operationSnap{operation: *op, CardID: op.card.ID, VisibleAt: op.visibleAt})
 		}
 		for _, p := range t.pushes.list() {
@@ -150,12 +166,51 @@ func (s *Server) Save() ([]byte, error) {
 		tx := st.txns[id]
 		ts := transactionSnap{ID: tx.ID, Reversed: tx.reversed}
 		for _, r := range tx.results {
+			keep(r.card)
 			ts.Results = append(ts.Results, txResultSnap{CardID: r.card.ID, Accrued: r.accrued, Stamps: r.stamps, Check: r.check,
 				At: r.at, Reversed: r.reversed, OK: r.ok, Message: r.message})
 		}
 		snap.Transactions = append(snap.Transactions, ts)
 	}
 	return json.MarshalIndent(snap, "", " ")
+}
+
+func snapTemplate(tm *template) templateSnap {
+	snapT := templateSnap{Template: tm.Template, CompanyID: tm.CompanyID, CreatedAt: tm.CreatedAt, TierType: tm.tierType}
+	snapT.RewardTiers = nil // the live copy below is the one that counts
+	for _, rt := range tm.rewardTiers {
+		snapT.Rewards = append(snapT.Rewards, rewardTierSnap{RewardTier: rt, UsageLimit: rt.usageLimit, ValueLimit: rt.valueLimit})
+	}
+	return snapT
+}
+
+func (snapT templateSnap) template() *template {
+	tm := &template{Template: snapT.Template, CompanyID: snapT.CompanyID, CreatedAt: snapT.CreatedAt, tierType: snapT.TierType}
+	if tm.tierType == nil {
+		tm.tierType = map[int]int{}
+	}
+	for _, r := range snapT.Rewards {
+		rt := r.RewardTier
+		rt.usageLimit, rt.valueLimit = r.UsageLimit, r.ValueLimit
+		tm.rewardTiers = append(tm.rewardTiers, rt)
+	}
+	return tm
+}
+
+func snapCard(c *card) cardSnap {
+	return cardSnap{ID: c.ID, TemplateID: c.tmpl.ID, CustomerID: c.CustomerID, Status: c.Status,
+		Stamps: c.stamps, Rewards: c.rewards, Balance: c.balance, Uses: c.uses, Visits: c.visits,
+		CouponRedeemed: c.couponRedeemed, TierID: c.tierID, Period: c.period, Earned: c.earned, Redeemed: c.redeemed,
+		ExpiresAt: c.expiresAt, LastStamp: c.lastStamp, LastEarned: c.lastEarned, LastRedeemed: c.lastRedeemed,
+		CustomFields: c.customFields, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+}
+
+func (cs cardSnap) card(tm *template, cu *customer) *card {
+	return &card{ID: cs.ID, tmpl: tm, cust: cu, CustomerID: cs.CustomerID, Status: cs.Status, stamps: cs.Stamps,
+		rewards: cs.Rewards, balance: cs.Balance, uses: cs.Uses, visits: cs.Visits, couponRedeemed: cs.CouponRedeemed,
+		tierID: cs.TierID, period: cs.Period, earned: cs.Earned, redeemed: cs.Redeemed, expiresAt: cs.ExpiresAt,
+		lastStamp: cs.LastStamp, lastEarned: cs.LastEarned, lastRedeemed: cs.LastRedeemed, customFields: cs.CustomFields,
+		CreatedAt: cs.CreatedAt, UpdatedAt: cs.UpdatedAt}
 }
 
 func sortedSubscriptions(m map[string]*subscription) []*subscription {
@@ -205,6 +260,14 @@ func (st *state) restore(snap *snapshot) error {
 	st.txns = map[string]*transaction{}
 	st.serials = map[string]bool{}
 	cards := map[string]*card{}
+	// A removed card keeps its own copy of its template and customer: either may be gone.
+	removed := map[string]*card{}
+	for _, r := range snap.Removed {
+		cu := r.Customer
+		c := r.Card.card(r.Template.template(), &cu)
+		removed[c.ID] = c
+		st.serials[c.ID] = true
+	}
 	for i, ts := range snap.Tenants {
 		co := ts.Company
 		t := &tenant{company: &co, isAgency: i == 0, customers: newTable[string, customer](), templates: newTable[int, template](),
@@ -215,15 +278,7 @@ func (st *state) restore(snap *snapshot) error {
 			t.customers.add(c.ID, &c)
 		}
 		for _, snapT := range ts.Templates {
-			tm := &template{Template: snapT.Template, CompanyID: snapT.CompanyID, CreatedAt: snapT.CreatedAt, tierType: snapT.TierType}
-			if tm.tierType == nil {
-				tm.tierType = map[int]int{}
-			}
-			for _, r := range snapT.Rewards {
-				rt := r.RewardTier
-				rt.usageLimit, rt.valueLimit = r.UsageLimit, r.ValueLimit
-				tm.rewardTiers = append(tm.rewardTiers, rt)
-			}
+			tm := snapT.template()
 			t.templates.add(tm.ID, tm)
 		}
 		for _, cs := range ts.Cards {
@@ -231,11 +286,7 @@ func (st *state) restore(snap *snapshot) error {
 			if tm == nil || cu == nil {
 				return fmt.Errorf("loyaltytest: card %s refers to a template or customer the state lacks", cs.ID)
 			}
-			c := &card{ID: cs.ID, tmpl: tm, cust: cu, CustomerID: cs.CustomerID, Status: cs.Status, stamps: cs.Stamps,
-				rewards: cs.Rewards, balance: cs.Balance, uses: cs.Uses, visits: cs.Visits, couponRedeemed: cs.CouponRedeemed,
-				tierID: cs.TierID, period: cs.Period, earned: cs.Earned, redeemed: cs.Redeemed, expiresAt: cs.ExpiresAt,
-				lastStamp: cs.LastStamp, lastEarned: cs.LastEarned, lastRedeemed: cs.LastRedeemed, customFields: cs.CustomFields,
-				CreatedAt: cs.CreatedAt, UpdatedAt: cs.UpdatedAt}
+			c := cs.card(tm, cu)
 			t.cards.add(c.ID, c)
 			cards[c.ID] = c
 			st.serials[c.ID] = true
@@ -243,6 +294,9 @@ func (st *state) restore(snap *snapshot) error {
 		for _, os := range ts.Operations {
 			op := os.operation
 			if op.card = t.cards.get(os.CardID); op.card == nil {
+				op.card = removed[os.CardID]
+			}
+			if op.card == nil {
 				return fmt.Errorf("loyaltytest: an operation refers to card %s, which the state lacks", os.CardID)
 			}
 			op.visibleAt = os.VisibleAt
@@ -270,6 +324,9 @@ func (st *state) restore(snap *snapshot) error {
 		tx := &transaction{ID: txs.ID, reversed: txs.Reversed}
 		for _, r := range txs.Results {
 			c := cards[r.CardID]
+			if c == nil {
+				c = removed[r.CardID]
+			}
 			if c == nil {
 				return fmt.Errorf("loyaltytest: transaction %s refers to card %s, which the state lacks", txs.ID, r.CardID)
 			}

@@ -93,6 +93,7 @@
 package loyaltytest
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"net"
@@ -116,8 +117,11 @@ type Server struct {
 	// Client is a client for the agency, already pointed at the server, with the app token.
 	Client *loyalty.Client
 
-	srv      *httptest.Server
-	closing  chan struct{} // closed by Close: held requests stop waiting
+	srv     *httptest.Server
+	closing chan struct{} // closed by Close: held requests stop waiting
+	// abort ends webhook deliveries in flight, for a Shutdown whose grace has passed.
+	abort    context.Context
+	abortNow context.CancelFunc
 	hooksOut webhooks
 	live     bool       // answer in the live API's shapes (WithLiveShapes)
 	mu       sync.Mutex // guards st
@@ -148,9 +152,12 @@ type settings struct {
 	// The sandbox's settings (sandbox.go).
 	listener          net.Listener
 	agencyKey, appTok string
-	onChange          func()
-	control           bool
-	restore           func(*state) (agencyKey, appToken string)
+	// readHeaderTimeout, readTimeout and idleTimeout bound what a connection may hold: the
+	// sandbox is reached by strangers.
+	readHeaderTimeout, readTimeout, idleTimeout time.Duration
+	onChange                                    func()
+	control                                     bool
+	restore                                     func(*state) (agencyKey, appToken string)
 }
 
 // WithTemplates replaces the default templates (DefaultTemplates) of the agency and of every
@@ -210,11 +217,15 @@ func envClock() func() time.Time {
 
 // NewServer starts a fake API on loopback. Close it when done (t.Cleanup(srv.Close)).
 func NewServer(opts ...Option) *Server {
-	set := settings{templates: DefaultTemplates(), now: envClock()}
+	set := settings{templates: DefaultTemplates(), now: envClock(),
+		readHeaderTimeout: 5 * time.Second, readTimeout: 30 * time.Second, idleTimeout: 2 * time.Minute}
 	for _, opt := range opts {
 		opt(&set)
 	}
+	abort, abortNow := context.WithCancel(context.Background())
 	s := &Server{
+		abort:    abort,
+		abortNow: abortNow,
 		APIKey:   "lt_agency_" + randomHex(12),
 		AppToken: "lt_app_" + randomHex(12),
 		closing:  make(chan struct{}),
@@ -237,15 +248,20 @@ func NewServer(opts ...Option) *Server {
 	s.hooks.limit = set.rateLimit
 	s.live = set.live
 	s.hooks.windows = map[string]*window{}
-	s.hooksOut.client = &http.Client{Timeout: 5 * time.Second}
+	s.hooksOut.client = &http.Client{Timeout: 5 * time.Second,
+		// A delivery is never sent on to where a redirect points: a subscriber's URL must not
+		// make the server reach an address its key holders cannot.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	s.srv = httptest.NewUnstartedServer(s.routes())
+	s.srv.Config.ReadHeaderTimeout = set.readHeaderTimeout
+	s.srv.Config.ReadTimeout = set.readTimeout
+	s.srv.Config.IdleTimeout = set.idleTimeout
+	s.srv.Config.MaxHeaderBytes = 64 << 10
 	if set.listener != nil {
-		s.srv = httptest.NewUnstartedServer(s.routes())
 		_ = s.srv.Listener.Close()
 		s.srv.Listener = set.listener
-		s.srv.Start()
-	} else {
-		s.srv = httptest.NewServer(s.routes())
 	}
+	s.srv.Start()
 	s.URL = s.srv.URL
 	client, err := s.NewClient()
 	if err != nil {
@@ -265,12 +281,35 @@ func (s *Server) NewClient(opts ...loyalty.Option) (*loyalty.Client, error) {
 	return loyalty.NewClient(s.APIKey, append(base, opts...)...)
 }
 
-// Close stops the server.
+// Close stops the server, once the requests it is handling and the webhook deliveries it
+// has started have ended. A request a fault holds (Fault.Hold) stops waiting.
 func (s *Server) Close() {
 	close(s.closing)
 	s.srv.Close()
 	s.WaitForDeliveries()
 	s.hooksOut.client.CloseIdleConnections()
+	s.abortNow()
+}
+
+// Shutdown stops the server as Close does, but waits for the requests being handled and the
+// deliveries in flight only until ctx ends: then it closes every connection and abandons the
+// deliveries, so that a body that never finishes arriving or a receiver that never answers
+// cannot keep a program from ending. It returns ctx's error when it had to.
+func (s *Server) Shutdown(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.Close()
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+	}
+	s.abortNow()
+	s.srv.CloseClientConnections()
+	<-done
+	return ctx.Err()
 }
 
 // WaitIdle waits until the server has finished every request it has received, held and

@@ -114,8 +114,13 @@ func (s *Server) deliver(d delivery, repeated bool) {
 	rec := Delivery{Event: d.name, URL: d.url, Body: d.body, Repeated: repeated}
 	for rec.Attempts < 3 {
 		rec.Attempts++
-		resp, err := s.hooksOut.client.Post(d.url, "application/json", bytes.NewReader(d.body))
 		rec.Status = 0
+		req, err := http.NewRequestWithContext(s.abort, http.MethodPost, d.url, bytes.NewReader(d.body))
+		if err != nil {
+			break // a URL the subscription checked; nothing to send to
+		}
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := s.hooksOut.client.Do(req)
 		if err == nil {
 			rec.Status = resp.StatusCode
 			_ = resp.Body.Close()
@@ -123,7 +128,10 @@ func (s *Server) deliver(d delivery, repeated bool) {
 				break
 			}
 		}
-		time.Sleep(20 * time.Millisecond)
+		select {
+		case <-time.After(20 * time.Millisecond):
+		case <-s.abort.Done():
+		}
 	}
 	s.hooksOut.mu.Lock()
 	s.hooksOut.delivered = append(s.hooksOut.delivered, rec)

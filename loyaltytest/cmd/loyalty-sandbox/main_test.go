@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -20,24 +22,49 @@ import (
 	"github.com/loyaltycards/loyalty-go/loyaltytest"
 )
 
+// syncBuffer is a buffer the sandbox may write to while a test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
 // sandbox runs the command with args until the returned stop is called, which returns what
-// run returned and what it printed.
+// run returned and what it printed (standard output and error together).
 func sandbox(t *testing.T, args ...string) (*loyaltytest.Server, func() (string, error)) {
 	t.Helper()
+	srv, _, stop := sandboxOut(t, args...)
+	return srv, stop
+}
+
+// sandboxOut is sandbox, with what the sandbox prints as it runs.
+func sandboxOut(t *testing.T, args ...string) (*loyaltytest.Server, *syncBuffer, func() (string, error)) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	var out bytes.Buffer
+	out := new(syncBuffer)
 	started := make(chan *loyaltytest.Server, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), &out, func(s *loyaltytest.Server) { started <- s })
+		done <- run(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), out, out, func(s *loyaltytest.Server) { started <- s })
 	}()
 	select {
 	case srv := <-started:
-		return srv, func() (string, error) { cancel(); err := <-done; return out.String(), err }
+		return srv, out, func() (string, error) { cancel(); err := <-done; return out.String(), err }
 	case err := <-done:
 		cancel()
 		t.Fatalf("the sandbox did not start: %v\n%s", err, out.String())
-		return nil, nil
+		return nil, nil, nil
 	}
 }
 
@@ -174,15 +201,95 @@ func TestSandboxKeys(t *testing.T) {
 	require.NoError(t, err)
 
 	var out bytes.Buffer
-	err = run(context.Background(), []string{"-addr", "127.0.0.1:0", "-state", file, "-key", "lt_agency_other"}, &out, nil)
+	err = run(context.Background(), []string{"-addr", "127.0.0.1:0", "-state", file, "-key", "lt_agency_other"}, &out, &out, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "other keys")
 	assert.NotContains(t, err.Error(), "lt_agency_mine", "the file's key is not printed in the error")
 
 	require.NoError(t, os.WriteFile(file, []byte("{not json"), 0o600))
-	err = run(context.Background(), []string{"-addr", "127.0.0.1:0", "-state", file}, &out, nil)
+	err = run(context.Background(), []string{"-addr", "127.0.0.1:0", "-state", file}, &out, &out, nil)
 	require.Error(t, err)
 	assert.True(t, strings.Contains(err.Error(), file), "the error names the file: %v", err)
+}
+
+// SIGTERM ends the sandbox within a few seconds with its state saved, whatever a request is
+// doing: a body that never finishes arriving, a request a fault holds for a minute.
+func TestSandboxEndsPromptlyWithItsStateSaved(t *testing.T) {
+	ctx := context.Background()
+	file := filepath.Join(t.TempDir(), "sandbox.json")
+	srv, stop := sandbox(t, "-state", file)
+	client, err := loyalty.NewClient(srv.APIKey, loyalty.WithBaseURL(srv.URL))
+	require.NoError(t, err)
+	_, _, err = client.Customers.Create(ctx, &loyalty.CustomerCreateRequest{FirstName: "Kept", Phone: "15555550103"})
+	require.NoError(t, err)
+
+	conn, err := net.Dial("tcp", strings.TrimPrefix(srv.URL, "http://"))
+	require.NoError(t, err)
+	defer conn.Close()
+	_, err = fmt.Fprintf(conn, "POST /api/v2/customers HTTP/1.1\r\nHost: x\r\nX-API-Key: %s\r\nContent-Length: 100\r\n\r\n{", srv.APIKey)
+	require.NoError(t, err)
+	srv.InjectFault("GET /api/v2/profile", loyaltytest.Fault{Hold: time.Minute})
+	held := make(chan error, 1)
+	go func() {
+		_, _, err := client.Profile.Get(ctx)
+		held <- err
+	}()
+	require.Eventually(t, func() bool { return srv.Requests("GET /api/v2/profile") == 1 }, 5*time.Second, 5*time.Millisecond)
+
+	began := time.Now()
+	_, err = stop()
+	require.NoError(t, err)
+	assert.Less(t, time.Since(began), 6*time.Second, "ended within a few seconds")
+	b, err := os.ReadFile(file)
+	require.NoError(t, err)
+	assert.Contains(t, string(b), "Kept", "the state was saved")
+	<-held
+	client.CloseIdleConnections()
+}
+
+// A periodic save that fails is said and tried again; the sandbox goes on serving.
+func TestSandboxSurvivesAFailedSave(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "state")
+	require.NoError(t, os.Mkdir(dir, 0o700))
+	file := filepath.Join(dir, "sandbox.json")
+	srv, out, stop := sandboxOut(t, "-state", file)
+	client, err := loyalty.NewClient(srv.APIKey, loyalty.WithBaseURL(srv.URL))
+	require.NoError(t, err)
+	require.NoError(t, os.RemoveAll(dir)) // the disk goes away under it
+	_, _, err = client.Customers.Create(ctx, &loyalty.CustomerCreateRequest{FirstName: "Late", Phone: "15555550104"})
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return strings.Contains(out.String(), "saving the state failed") }, 10*time.Second, 10*time.Millisecond)
+	_, _, err = client.Profile.Get(ctx)
+	require.NoError(t, err, "still serving")
+
+	require.NoError(t, os.Mkdir(dir, 0o700)) // and comes back
+	require.Eventually(t, func() bool {
+		b, _ := os.ReadFile(file)
+		return bytes.Contains(b, []byte("Late"))
+	}, 10*time.Second, 10*time.Millisecond, "saved once it can be")
+	client.CloseIdleConnections()
+	_, err = stop()
+	require.NoError(t, err)
+}
+
+// What a user who does not read Go needs is in what the sandbox prints: what -live-shapes
+// does, the card types as the API names them, what it assumes, and a warning when it listens
+// beyond this machine.
+func TestSandboxSaysWhatItIs(t *testing.T) {
+	_, stop := sandbox(t)
+	printed, err := stop()
+	require.NoError(t, err)
+	for _, want := range []string{"-live-shapes", "numbers as strings", "subscription", "certificate", "assumed"} {
+		assert.Contains(t, printed, want)
+	}
+	assert.NotContains(t, printed, "warning")
+	assert.Empty(t, exposure("127.0.0.1:8787"))
+	assert.Empty(t, exposure("localhost:8787"))
+	assert.Empty(t, exposure("[::1]:0"))
+	for _, addr := range []string{"0.0.0.0:8787", ":8787", "10.1.2.3:80"} {
+		assert.Contains(t, exposure(addr), "warning", addr)
+	}
 }
 
 // TestMain fails the tests if a sandbox leaves a goroutine behind once stopped: its saver,
