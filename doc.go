@@ -52,7 +52,8 @@
 // template or the card's tier is at hand. A refusal is an *ActionNotAllowedError
 // (ErrActionNotAllowed) naming the action, the card, its type and the types the action
 // applies to; the server's own "Irrelevant accrual type" answer becomes the same error with
-// ByServer set. Quantities of zero or less, NaN and infinities are refused as
+// ByServer set. Quantities of zero or less, NaN, infinities, counts beyond the API's 32-bit
+// integers and amounts beyond a float are refused as
 // ErrInvalidArgument. Nothing is sent in any of these cases.
 //
 // # Errors

@@ -761,16 +761,18 @@ func (s *CardsService) ClearExpirationDate(ctx context.Context, id string, opts 
 	return s.act(ctx, id, ActionSetExpirationDate, noAccrual(opts), opts, expirationBody{nil})
 }
 
+// positiveInt checks a count or id the API keeps in a 32-bit integer.
 func positiveInt(name string, v int) error {
-	if v <= 0 {
-		return invalid(name, "must be greater than 0")
+	if v <= 0 || v > math.MaxInt32 {
+		return invalid(name, "must be 1 to 2147483647 (the API keeps it in a 32-bit integer)")
 	}
 	return nil
 }
 
+// positiveNumber checks an amount the API keeps as a float (OpenAPI format "float").
 func positiveNumber(name string, v float64) error {
-	if math.IsNaN(v) || math.IsInf(v, 0) || v <= 0 {
-		return invalid(name, "must be a finite number greater than 0")
+	if math.IsNaN(v) || math.IsInf(v, 0) || v <= 0 || v > math.MaxFloat32 {
+		return invalid(name, "must be a finite number greater than 0, within a float's range")
 	}
 	return nil
 }
@@ -838,8 +840,8 @@ func (o *ActionOptions) consistent(id string) error {
 }
 
 func positivePurchaseSum(v float64) error {
-	if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
-		return invalid("purchaseSum", "must be a finite number, 0 or more")
+	if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 || v > math.MaxFloat32 {
+		return invalid("purchaseSum", "must be a finite number, 0 or more, within a float's range")
 	}
 	return nil
 }

@@ -299,7 +299,7 @@ func TestQuantitiesAreChecked(t *testing.T) {
 	s := c.Cards
 	o := &ActionOptions{CardType: CardTypeStamp}
 	calls := map[string]func() error{}
-	for _, n := range []int{0, -1} {
+	for _, n := range []int{0, -1, math.MaxInt32 + 1} { // the API keeps counts in 32-bit integers
 		for name, f := range map[string]func(context.Context, string, int, *ActionOptions) (*Card, *Response, error){
 			"amount": s.AddAmount, "amount-": s.SubtractAmount, "rewards": s.AddRewards, "rewards-": s.SubtractRewards,
 			"scores": s.AddScores, "scores-": s.SubtractScores, "stamps": s.AddStamps, "stamps-": s.SubtractStamps,
@@ -308,7 +308,7 @@ func TestQuantitiesAreChecked(t *testing.T) {
 			calls[fmt.Sprint(name, n)] = func() error { _, _, err := f(ctx, "1", n, o); return err }
 		}
 	}
-	for _, v := range []float64{0, -2.5, math.NaN(), math.Inf(1), math.Inf(-1)} {
+	for _, v := range []float64{0, -2.5, math.NaN(), math.Inf(1), math.Inf(-1), 1e39} { // float32 at most
 		for name, f := range map[string]func(context.Context, string, float64, *ActionOptions) (*Card, *Response, error){
 			"points": s.AddPoints, "points-": s.SubtractPoints, "purchase": s.AddPurchase, "purchase-": s.SubtractPurchase,
 		} {
