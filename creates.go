@@ -34,7 +34,7 @@ type creator[T any] struct {
 
 // createOnce finds or creates the object of cr at most once per key.
 func createOnce[T any](ctx context.Context, c *Client, key string, once *Once, cr creator[T]) (*T, *Response, error) {
-	cl, settled, err := c.claimOnce(ctx, key)
+	cl, settled, err := c.claimOnce(ctx, key, once.hold())
 	switch {
 	case errors.Is(err, errHeldElsewhere):
 		return nil, nil, &OutcomeUnknownError{Err: err, Finding: &Finding{Reason: errHeldElsewhere.Error()}}
@@ -52,15 +52,25 @@ func createOnce[T any](ctx context.Context, c *Client, key string, once *Once, c
 	if cl.prev.State == LedgerUnknown {
 		pending = &attempt{serverSent: cl.prev.Sent, serverEnded: cl.prev.Ended}
 	}
+	if d := cl.doubt(inFlight); d > 0 && !cr.conflictIsExisting {
+		// The ledger lost what it held a moment ago: a create whose claim it forgot may still
+		// land. Wait until none can; the look below then sees it.
+		if err := cl.sleep(ctx, d); err != nil {
+			return nil, nil, ledgerOr(err, &OutcomeUnknownError{Err: errForgotten, Finding: &Finding{Reason: errForgotten.Error()}})
+		}
+	}
 	var lastErr error
 	var lastResp *Response
 	for sends := 0; ; {
-		found, resp, err := cr.find(ctx)
+		found, resp, err := stepped(ctx, cl, false, cr.find)
 		if err != nil {
+			if IsOutcomeUnknown(lastErr) && errors.Is(err, ErrLedger) {
+				err = lastErr // this call's own lost create says it best
+			}
 			return nil, resp, err
 		}
 		if found == nil && pending != nil && !cr.conflictIsExisting {
-			found, resp, err = lookAgain(ctx, pending, once, inFlight, resp, cr.find)
+			found, resp, err = lookAgain(ctx, cl, pending, once, inFlight, resp, cr.find)
 			if err != nil {
 				if IsOutcomeUnknown(lastErr) {
 					err = lastErr // this call's own lost create says it best
@@ -85,7 +95,12 @@ func createOnce[T any](ctx context.Context, c *Client, key string, once *Once, c
 		}
 		sends++
 		sent := time.Now()
-		created, resp, err := cr.create(ctx)
+		// Renewed before the send (nothing is sent under a lost claim) and cut at InFlight.
+		created, resp, err := stepped(ctx, cl, true, func(ctx context.Context) (*T, *Response, error) {
+			sendCtx, cancel := context.WithTimeout(ctx, inFlight)
+			defer cancel()
+			return cr.create(sendCtx)
+		})
 		ended := time.Now()
 		switch {
 		case err == nil:
@@ -109,19 +124,34 @@ func createOnce[T any](ctx context.Context, c *Client, key string, once *Once, c
 	}
 }
 
+// stepped runs f within a step of the claim (see claim.step).
+func stepped[T any](ctx context.Context, cl *claim, fence bool, f func(context.Context) (*T, *Response, error)) (*T, *Response, error) {
+	stepCtx, cancel, err := cl.step(ctx, fence)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer cancel()
+	return f(stepCtx)
+}
+
 // lookAgain looks for the object of a create whose answer was lost, Once's waits apart, until
 // it shows or the create can no longer be in flight. It returns nil and no error when the
 // create was not applied, and an *OutcomeUnknownError when the looks ran out first.
-func lookAgain[T any](ctx context.Context, a *attempt, once *Once, inFlight time.Duration, resp *Response, find func(context.Context) (*T, *Response, error)) (*T, *Response, error) {
+func lookAgain[T any](ctx context.Context, cl *claim, a *attempt, once *Once, inFlight time.Duration, resp *Response, find func(context.Context) (*T, *Response, error)) (*T, *Response, error) {
 	for _, wait := range once.waits(a.bound(inFlight)) {
 		if a.inFlightLeft(time.Now(), serverTime(resp), inFlight) <= 0 {
 			return nil, resp, nil
 		}
-		if err := transport.Sleep(ctx, wait); err != nil {
-			return nil, resp, &OutcomeUnknownError{Err: err}
-		}
-		found, fresp, err := find(ctx)
+		found, fresp, err := stepped(ctx, cl, false, func(ctx context.Context) (*T, *Response, error) {
+			if err := transport.Sleep(ctx, wait); err != nil {
+				return nil, nil, &OutcomeUnknownError{Err: err}
+			}
+			return find(ctx)
+		})
 		if err != nil {
+			if fresp == nil {
+				fresp = resp
+			}
 			return nil, fresp, err
 		}
 		if found != nil {

@@ -223,8 +223,11 @@ type failingLedger struct{}
 
 var errUnreachable = errors.New("dial tcp 127.0.0.1:6379: connection refused")
 
-func (failingLedger) Claim(context.Context, string, string, time.Duration) (loyalty.LedgerEntry, bool, error) {
-	return loyalty.LedgerEntry{}, false, errUnreachable
+func (failingLedger) Claim(context.Context, string, string, time.Duration) (loyalty.LedgerClaim, error) {
+	return loyalty.LedgerClaim{}, errUnreachable
+}
+func (failingLedger) Renew(context.Context, string, string, time.Duration) (bool, error) {
+	return false, errUnreachable
 }
 func (failingLedger) Record(context.Context, string, string, loyalty.LedgerEntry, time.Duration) error {
 	return errUnreachable
@@ -319,4 +322,36 @@ func TestDerivedClientsKeepTheirOwnCardTypes(t *testing.T) {
 	assert.ErrorIs(t, err, loyalty.ErrNotFound, "B cannot see A's card: %v", err)
 	assert.NotErrorIs(t, err, loyalty.ErrActionNotAllowed)
 	assert.NotContains(t, err.Error(), "cashback", "nothing of the card's type")
+}
+
+// A call that outlives its claim's hold (its send held at the server, then the looks that
+// follow) renews the claim at each step: another call waits for its outcome instead of
+// claiming the reference again and sending it twice.
+func TestAClaimOutlivesItsHold(t *testing.T) {
+	t.Parallel()
+	srv := loyaltytest.NewServer()
+	t.Cleanup(srv.Close)
+	id := stampCard(t, srv)
+	srv.InjectFault("POST /api/v2/cards/{id}/add-stamp", loyaltytest.Fault{Hold: time.Second, Times: 1})
+	ledger := loyalty.NewMemoryLedger(0)
+	a, err := srv.NewClient(loyalty.WithLedger(ledger))
+	require.NoError(t, err)
+	b, err := srv.NewClient(loyalty.WithLedger(ledger))
+	require.NoError(t, err)
+	once := &loyalty.Once{InFlight: 1500 * time.Millisecond, Settle: 50 * time.Millisecond, Hold: 300 * time.Millisecond}
+	opts := &loyalty.ActionOptions{CardType: loyalty.CardTypeStamp, Reference: "r-long"}
+	ctx := context.Background()
+	errA := make(chan error, 1)
+	go func() {
+		_, _, err := a.Cards.ApplyOnce(ctx, id, loyalty.Bind(a.Cards.AddStamps, 1), opts, once)
+		errA <- err
+	}()
+	require.Eventually(t, func() bool { return srv.Requests("POST /api/v2/cards/{id}/add-stamp") == 1 }, 5*time.Second, time.Millisecond)
+	time.Sleep(600 * time.Millisecond) // twice the hold: without renewal, the claim is gone
+	_, _, errB := b.Cards.ApplyOnce(ctx, id, loyalty.Bind(b.Cards.AddStamps, 1), opts, once)
+	require.NoError(t, <-errA)
+	assert.ErrorIs(t, errB, loyalty.ErrAlreadyApplied)
+	srv.WaitIdle()
+	assert.Equal(t, 1, srv.Requests("POST /api/v2/cards/{id}/add-stamp"))
+	assert.Equal(t, 1, rowsWith(t, srv.Client, id, "r-long"))
 }

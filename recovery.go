@@ -411,6 +411,10 @@ type Once struct {
 	// Window is how far back the look-up before a first send searches (DefaultWindow, 7
 	// days). A repeat older than that is caught by the ledger alone.
 	Window time.Duration
+	// Hold is how long the ledger claim lasts without renewal (DefaultLedgerHold). The call
+	// renews it before each step, and cuts a step that would outlast it: a call never loses
+	// its claim to time, and fails safe if a step (a wait, a look, a send) is longer than Hold.
+	Hold time.Duration
 	// HistoryLag opts into a bound on the history's lag (see ReferenceQuery.HistoryLag).
 	HistoryLag time.Duration
 }
@@ -459,6 +463,13 @@ func (o *Once) sends() int {
 		return 3
 	}
 	return o.Sends
+}
+
+func (o *Once) hold() time.Duration {
+	if o == nil || o.Hold <= 0 {
+		return DefaultLedgerHold
+	}
+	return o.Hold
 }
 
 func (o *Once) settings(c *Client) lookSettings {
@@ -518,7 +529,8 @@ func (s *CardsService) ApplyOnce(ctx context.Context, id string, action ActionFu
 		return nil, nil, err
 	}
 	ref := opts.Reference
-	cl, _, err := s.client.claimOnce(ctx, s.client.onceKey("apply", cacheKey(id), ref))
+	ls := once.settings(s.client)
+	cl, _, err := s.client.claimOnce(ctx, s.client.onceKey("apply", cacheKey(id), ref), once.hold())
 	switch {
 	case errors.Is(err, errHeldElsewhere):
 		return nil, nil, &OutcomeUnknownError{Err: err, Finding: &Finding{Reason: errHeldElsewhere.Error()}}
@@ -530,7 +542,6 @@ func (s *CardsService) ApplyOnce(ctx context.Context, id string, action ActionFu
 			Finding: &Finding{Outcome: OutcomeApplied, Card: card, Reason: "the ledger recorded the reference as applied"}}
 	}
 	defer cl.release(ctx) // unless an outcome is recorded below: nothing was applied
-	ls := once.settings(s.client)
 
 	// before is the look-up made just before a send: it places the send on the server's clock.
 	var before *Finding
@@ -538,7 +549,7 @@ func (s *CardsService) ApplyOnce(ctx context.Context, id string, action ActionFu
 	case cl.prev.State == LedgerUnknown:
 		// An earlier call lost an answer: find out what became of it before sending.
 		a := &attempt{serverSent: cl.prev.Sent, serverEnded: cl.prev.Ended}
-		f, lookupErr := s.look(ctx, id, ref, a, once, ls)
+		f, lookupErr := s.look(ctx, cl, id, ref, a, once, ls)
 		switch {
 		case f != nil && f.Outcome == OutcomeApplied:
 			_ = cl.applied(ctx, id)
@@ -547,8 +558,21 @@ func (s *CardsService) ApplyOnce(ctx context.Context, id string, action ActionFu
 			return nil, nil, &OutcomeUnknownError{Err: errEarlierUnknown, Finding: f, LookupErr: lookupErr}
 		}
 		before = f
-	case !once.fresh():
-		f, lookupErr := s.look(ctx, id, ref, nil, once, ls)
+	case once.fresh():
+		// A reference just generated: nothing can have sent it.
+	case cl.vouches(ls.window):
+		// The ledger has kept every claim and outcome for longer than the look-up searches:
+		// a free key there is the evidence the look-up would give.
+	default:
+		if d := cl.doubt(ls.inFlight); d > 0 {
+			// The ledger lost what it held a moment ago: a send whose claim it forgot may
+			// still land. Wait until none can, then look, as after a lost answer.
+			if err := cl.sleep(ctx, d); err != nil {
+				return nil, nil, ledgerOr(err, &OutcomeUnknownError{Err: errForgotten,
+					Finding: &Finding{Reason: errForgotten.Error()}, LookupErr: err})
+			}
+		}
+		f, lookupErr := s.look(ctx, cl, id, ref, nil, once, ls)
 		switch {
 		case f != nil && f.Outcome == OutcomeApplied:
 			_ = cl.applied(ctx, id)
@@ -556,15 +580,25 @@ func (s *CardsService) ApplyOnce(ctx context.Context, id string, action ActionFu
 		case f == nil && lookupErr != nil && !IsOutcomeUnknown(lookupErr) && errors.Is(lookupErr, ErrNotFound):
 			return nil, nil, lookupErr
 		case f == nil || f.Outcome != OutcomeNotApplied:
-			return nil, nil, &OutcomeUnknownError{Err: errNotSentUnknown, Finding: f, LookupErr: lookupErr}
+			return nil, nil, ledgerOr(lookupErr, &OutcomeUnknownError{Err: errNotSentUnknown, Finding: f, LookupErr: lookupErr})
 		}
 		before = f
 	}
 
 	for sends := 1; ; sends++ {
+		// The claim is renewed before every send: nothing is sent under a claim the ledger
+		// lost. A send is cut at InFlight, so that a ledger which lost its claims knows how
+		// long any of their sends may still land (see LedgerClaim.Kept).
+		stepCtx, cancelStep, err := cl.step(ctx, true)
+		if err != nil {
+			return nil, nil, err // nothing of this call is applied: the sends before were not
+		}
+		sendCtx, cancelSend := context.WithTimeout(stepCtx, ls.inFlight)
 		sent := time.Now()
-		card, resp, err := action(ctx, id, opts)
+		card, resp, err := action(sendCtx, id, opts)
 		ended := time.Now()
+		cancelSend()
+		cancelStep()
 		if err == nil {
 			if lerr := cl.applied(ctx, id); lerr != nil {
 				s.client.logger.Warn("loyalty: the action was applied, but the ledger could not record it", "error", lerr.Error())
@@ -579,7 +613,7 @@ func (s *CardsService) ApplyOnce(ctx context.Context, id string, action ActionFu
 			// The look-up just before the send places it on the server's clock exactly.
 			a.serverSent = before.ServerTime
 		}
-		f, lookupErr := s.look(ctx, id, ref, a, once, ls)
+		f, lookupErr := s.look(ctx, cl, id, ref, a, once, ls)
 		switch {
 		case f != nil && f.Outcome == OutcomeApplied:
 			_ = cl.applied(ctx, id)
@@ -614,6 +648,15 @@ func (s *CardsService) ApplyOnce(ctx context.Context, id string, action ActionFu
 	}
 }
 
+// ledgerOr is err when the ledger failed (nothing was sent, and the ledger is what to mend),
+// else unknown.
+func ledgerOr(err error, unknown *OutcomeUnknownError) error {
+	if errors.Is(err, ErrLedger) {
+		return err
+	}
+	return unknown
+}
+
 func (o *Once) fresh() bool { return o != nil && o.Fresh }
 
 var (
@@ -622,11 +665,13 @@ var (
 	errNotSentUnknown = errors.New("nothing was sent: the history cannot tell yet whether an earlier attempt with this reference was applied")
 	// errEarlierUnknown explains one whose reference an earlier call left unknown.
 	errEarlierUnknown = errors.New("nothing was sent: an earlier call with this reference lost its answer, and the history cannot tell yet what became of it")
+	// errForgotten explains one that gave up while waiting out the sends a ledger forgot.
+	errForgotten = errors.New("nothing was sent: the ledger lost what it held a moment ago, and a send it forgot may still land")
 )
 
 // look asks the history about the reference until it can tell, waiting before each look as
-// once says.
-func (s *CardsService) look(ctx context.Context, id, ref string, a *attempt, once *Once, ls lookSettings) (*Finding, error) {
+// once says, each wait and look a step of the claim.
+func (s *CardsService) look(ctx context.Context, cl *claim, id, ref string, a *attempt, once *Once, ls lookSettings) (*Finding, error) {
 	waits := once.waits(a.bound(ls.inFlight))
 	if a == nil {
 		// Before a first send nothing is in flight: look at once, then Settle apart.
@@ -638,13 +683,10 @@ func (s *CardsService) look(ctx context.Context, id, ref string, a *attempt, onc
 	var f *Finding
 	var lastErr error
 	for _, wait := range waits {
-		if err := transport.Sleep(ctx, wait); err != nil {
-			return f, err
-		}
-		got, _, err := s.client.Operations.find(ctx, id, ref, a, ls)
+		got, err := s.lookOnce(ctx, cl, id, ref, a, ls, wait)
 		if err != nil {
 			lastErr = err
-			if errors.Is(err, ErrNotFound) || errors.Is(err, ErrInvalidArgument) {
+			if errors.Is(err, ErrNotFound) || errors.Is(err, ErrInvalidArgument) || errors.Is(err, ErrLedger) || ctx.Err() != nil {
 				return f, err
 			}
 			continue
@@ -655,4 +697,18 @@ func (s *CardsService) look(ctx context.Context, id, ref string, a *attempt, onc
 		}
 	}
 	return f, lastErr
+}
+
+// lookOnce waits, then looks, within one step of the claim.
+func (s *CardsService) lookOnce(ctx context.Context, cl *claim, id, ref string, a *attempt, ls lookSettings, wait time.Duration) (*Finding, error) {
+	stepCtx, cancel, err := cl.step(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	defer cancel()
+	if err := transport.Sleep(stepCtx, wait); err != nil {
+		return nil, err
+	}
+	f, _, err := s.client.Operations.find(stepCtx, id, ref, a, ls)
+	return f, err
 }

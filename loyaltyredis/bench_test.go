@@ -29,8 +29,8 @@ func BenchmarkLedger(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				key := "bench:" + strconv.FormatUint(benchKeys.Add(1), 10)
-				if _, ok, err := bc.ledger.Claim(ctx, key, "holder", time.Minute); err != nil || !ok {
-					b.Fatal(ok, err)
+				if got, err := bc.ledger.Claim(ctx, key, "holder", time.Minute); err != nil || !got.Claimed {
+					b.Fatal(got, err)
 				}
 				if err := bc.ledger.Record(ctx, key, "holder", loyalty.LedgerEntry{State: loyalty.LedgerApplied, ID: "123-456-789"}, time.Minute); err != nil {
 					b.Fatal(err)

@@ -26,35 +26,35 @@ func TestLedgerKeepsTheContractOfTheMemoryLedger(t *testing.T) {
 			ctx := context.Background()
 			const hold, keep = time.Minute, time.Hour
 
-			prev, ok, err := l.Claim(ctx, "k1", "alice", hold)
+			prev, ok, err := claimOf(l, ctx, "k1", "alice", hold)
 			require.NoError(t, err)
 			assert.True(t, ok, "a free key is taken")
 			assert.Equal(t, loyalty.LedgerEntry{}, prev, "and it replaced nothing")
 
-			e, ok, err := l.Claim(ctx, "k1", "bob", hold)
+			e, ok, err := claimOf(l, ctx, "k1", "bob", hold)
 			require.NoError(t, err)
 			assert.False(t, ok, "a held key is not taken again")
 			assert.Equal(t, loyalty.LedgerHeld, e.State)
 
 			require.NoError(t, l.Record(ctx, "k1", "bob", loyalty.LedgerEntry{State: loyalty.LedgerApplied, ID: "x"}, keep))
 			require.NoError(t, l.Release(ctx, "k1", "bob"))
-			e, ok, err = l.Claim(ctx, "k1", "carol", hold)
+			e, ok, err = claimOf(l, ctx, "k1", "carol", hold)
 			require.NoError(t, err)
 			assert.False(t, ok, "a holder that is not the holder changes nothing")
 			assert.Equal(t, loyalty.LedgerHeld, e.State)
 
 			require.NoError(t, l.Record(ctx, "k1", "alice", loyalty.LedgerEntry{State: loyalty.LedgerApplied, ID: "card|1"}, keep))
-			e, ok, err = l.Claim(ctx, "k1", "bob", hold)
+			e, ok, err = claimOf(l, ctx, "k1", "bob", hold)
 			require.NoError(t, err)
 			assert.False(t, ok, "an applied reference is not claimed")
 			assert.Equal(t, loyalty.LedgerEntry{State: loyalty.LedgerApplied, ID: "card|1"}, e, "its id comes back whole")
 
 			unknown := loyalty.LedgerEntry{State: loyalty.LedgerUnknown, ID: "c-2", Sent: sent, Ended: sent.Add(1500 * time.Millisecond)}
-			_, ok, err = l.Claim(ctx, "k2", "alice", hold)
+			_, ok, err = claimOf(l, ctx, "k2", "alice", hold)
 			require.NoError(t, err)
 			require.True(t, ok)
 			require.NoError(t, l.Record(ctx, "k2", "alice", unknown, keep))
-			prev, ok, err = l.Claim(ctx, "k2", "bob", hold)
+			prev, ok, err = claimOf(l, ctx, "k2", "bob", hold)
 			require.NoError(t, err)
 			assert.True(t, ok, "an unknown outcome is claimed, to be found out")
 			assert.True(t, prev.Sent.Equal(unknown.Sent) && prev.Ended.Equal(unknown.Ended), "with its attempt's times: %+v", prev)
@@ -62,7 +62,7 @@ func TestLedgerKeepsTheContractOfTheMemoryLedger(t *testing.T) {
 			assert.Equal(t, loyalty.LedgerUnknown, prev.State)
 
 			require.NoError(t, l.Release(ctx, "k2", "bob"))
-			prev, ok, err = l.Claim(ctx, "k2", "carol", hold)
+			prev, ok, err = claimOf(l, ctx, "k2", "carol", hold)
 			require.NoError(t, err)
 			assert.True(t, ok, "released")
 			assert.Equal(t, loyalty.LedgerEntry{}, prev)
@@ -83,7 +83,7 @@ func TestLedgerClaimIsAtomic(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				<-start
-				_, ok, err := l.Claim(context.Background(), "race-"+itoa(round), "h"+itoa(i), time.Minute)
+				_, ok, err := claimOf(l, context.Background(), "race-"+itoa(round), "h"+itoa(i), time.Minute)
 				assert.NoError(t, err)
 				if ok {
 					won.Add(1)
@@ -101,21 +101,21 @@ func TestLedgerEntriesExpire(t *testing.T) {
 	rdb, prefix := newRedis(t, sharedAddr(t))
 	l := NewLedger(rdb, WithPrefix(prefix))
 	ctx := context.Background()
-	_, ok, err := l.Claim(ctx, "k", "h", loyalty.DefaultLedgerHold)
+	_, ok, err := claimOf(l, ctx, "k", "h", loyalty.DefaultLedgerHold)
 	require.NoError(t, err)
 	require.True(t, ok)
-	ttl := rdb.PTTL(ctx, prefix+"k").Val()
+	ttl := rdb.PTTL(ctx, prefix+slot+"k").Val()
 	assert.True(t, ttl > loyalty.DefaultLedgerHold-time.Minute && ttl <= loyalty.DefaultLedgerHold, "a claim's life: %v", ttl)
 	require.NoError(t, l.Record(ctx, "k", "h", loyalty.LedgerEntry{State: loyalty.LedgerApplied}, loyalty.DefaultLedgerKeep))
-	ttl = rdb.PTTL(ctx, prefix+"k").Val()
+	ttl = rdb.PTTL(ctx, prefix+slot+"k").Val()
 	assert.True(t, ttl > loyalty.DefaultLedgerKeep-time.Minute && ttl <= loyalty.DefaultLedgerKeep, "an outcome's life: %v", ttl)
 
-	_, ok, err = l.Claim(ctx, "short", "h", time.Millisecond)
+	_, ok, err = claimOf(l, ctx, "short", "h", time.Millisecond)
 	require.NoError(t, err)
 	require.True(t, ok)
-	require.Eventually(t, func() bool { return rdb.Exists(ctx, prefix+"short").Val() == 0 }, 10*time.Second, time.Millisecond,
+	require.Eventually(t, func() bool { return rdb.Exists(ctx, prefix+slot+"short").Val() == 0 }, 10*time.Second, time.Millisecond,
 		"Redis drops the claim of a holder that died")
-	_, ok, err = l.Claim(ctx, "short", "another", time.Minute)
+	_, ok, err = claimOf(l, ctx, "short", "another", time.Minute)
 	require.NoError(t, err)
 	assert.True(t, ok, "and the reference can be claimed again")
 }
@@ -127,11 +127,17 @@ func TestLedgerRefusesEntriesItCannotRead(t *testing.T) {
 	l := NewLedger(rdb, WithPrefix(prefix), WithErrorHandler(func(err error) { reported = append(reported, err) }))
 	ctx := context.Background()
 	for _, v := range []string{"applied|x", "weird||0|0|", "applied||soon|0|"} {
-		require.NoError(t, rdb.Set(ctx, prefix+"bad", v, time.Minute).Err())
-		_, _, err := l.Claim(ctx, "bad", "h", time.Minute)
+		require.NoError(t, rdb.Set(ctx, prefix+slot+"bad", v, time.Minute).Err())
+		_, _, err := claimOf(l, ctx, "bad", "h", time.Minute)
 		assert.Error(t, err, "%q", v)
 	}
 	assert.Len(t, reported, 3)
-	_, _, err := l.Claim(ctx, "k", "a|b", time.Minute)
+	_, _, err := claimOf(l, ctx, "k", "a|b", time.Minute)
 	assert.Error(t, err, "a holder token that would break an entry apart")
+}
+
+// claimOf is Claim in the older three-value form, for tests that look at the entry alone.
+func claimOf(l loyalty.Ledger, ctx context.Context, key, holder string, hold time.Duration) (loyalty.LedgerEntry, bool, error) {
+	got, err := l.Claim(ctx, key, holder, hold)
+	return got.Entry, got.Claimed, err
 }

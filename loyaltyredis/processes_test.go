@@ -500,6 +500,7 @@ func TestNoSecretInRedis(t *testing.T) {
 	fake := loyaltytest.NewServer()
 	t.Cleanup(fake.Close)
 	card := issueStampCards(t, fake, 1)[0]
+	agedEpoch(t, rdb, prefix, time.Hour) // a Redis that lost nothing lately: no wait before a first send
 	limiter, err := NewRateLimiter(rdb, 100, 10, WithPrefix(prefix))
 	require.NoError(t, err)
 	client, err := fake.NewClient(loyalty.WithLedger(NewLedger(rdb, WithPrefix(prefix))), loyalty.WithRateLimiter(limiter))

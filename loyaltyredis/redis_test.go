@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
@@ -200,3 +201,29 @@ func (net0) closedPort() (string, error) {
 type quiet struct{}
 
 func (quiet) Printf(context.Context, string, ...any) {}
+
+// agedEpoch makes the ledger under prefix look as a Redis that has kept everything for age
+// does: its epoch began age ago, on the server that runs now.
+func agedEpoch(t testing.TB, rdb *redis.Client, prefix string, age time.Duration) {
+	t.Helper()
+	ctx := context.Background()
+	now, err := rdb.Time(ctx).Result()
+	require.NoError(t, err)
+	start := now.Add(-age)
+	require.NoError(t, rdb.Set(ctx, prefix+slot+"epoch",
+		fmt.Sprintf("aged|%d|%d|%s", start.Unix(), start.Nanosecond()/1000, runID(t, rdb)), 0).Err())
+}
+
+// runID is the Redis server's run id, which a restart or another server changes.
+func runID(t testing.TB, rdb *redis.Client) string {
+	t.Helper()
+	info, err := rdb.Info(context.Background(), "server").Result()
+	require.NoError(t, err)
+	for _, line := range strings.Split(info, "\n") {
+		if id, ok := strings.CutPrefix(strings.TrimSpace(line), "run_id:"); ok {
+			return id
+		}
+	}
+	t.Fatal("no run_id in INFO server")
+	return ""
+}
