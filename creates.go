@@ -50,7 +50,7 @@ func createOnce[T any](ctx context.Context, c *Client, key string, once *Once, c
 	// remembers. Until it can no longer be in flight, nothing is sent again.
 	var pending *attempt
 	if cl.prev.State == LedgerUnknown {
-		pending = &attempt{serverSent: cl.prev.Sent, serverEnded: cl.prev.Ended}
+		pending = earlier(cl.prev, cl.granted)
 	}
 	if d := cl.doubt(inFlight); d > 0 && !cr.conflictIsExisting {
 		// The ledger lost what it held a moment ago: a create whose claim it forgot may still

@@ -36,11 +36,13 @@ import (
 // secret: a key is made of digests (of the API key and of the reference), and an entry of ids
 // and times.
 type Ledger interface {
-	// Claim takes key for holder, for at most hold, when the key is free or its entry says
-	// LedgerUnknown.
+	// Claim takes key for holder, for at most hold, when the key is free, its entry says
+	// LedgerUnknown, or it is a claim whose hold lapsed. A lapsed claim is not a free key:
+	// it is answered as the entry it replaced in state LedgerUnknown, since its holder may
+	// have sent. A claim's entry is kept for DefaultLedgerKeep after its hold, for that.
 	Claim(ctx context.Context, key, holder string, hold time.Duration) (LedgerClaim, error)
 	// Renew extends holder's claim on key to hold from now. It reports false, and changes
-	// nothing, when holder no longer holds key (it expired, or the ledger lost it).
+	// nothing, when holder no longer holds key (its hold lapsed, or the ledger lost it).
 	Renew(ctx context.Context, key, holder string, hold time.Duration) (bool, error)
 	// Record replaces holder's claim with an outcome (LedgerApplied or LedgerUnknown), kept
 	// for keep. It changes nothing when holder no longer holds key.
@@ -82,7 +84,9 @@ const (
 	// LedgerApplied: the reference was applied (or the object created).
 	LedgerApplied
 	// LedgerUnknown: an attempt may or may not have been applied; whoever claims the
-	// reference next must find out before sending it again.
+	// reference next must find out before sending it again. A claim whose hold lapsed
+	// without an outcome (its holder died, or could not record) is claimed as this, with no
+	// times: its holder may have sent.
 	LedgerUnknown
 )
 
@@ -343,7 +347,9 @@ type memoryEntry struct {
 	LedgerEntry
 	holder  string
 	expires time.Time
-	seq     uint64 // set for a recorded outcome
+	// until is when a claim's hold lapses; its entry is kept after that, as an unknown.
+	until time.Time
+	seq   uint64 // set for a recorded outcome
 }
 
 func (l *memoryLedger) clock() time.Time {
@@ -375,28 +381,35 @@ func (l *memoryLedger) drop(key string, e *memoryEntry) {
 func (l *memoryLedger) Claim(_ context.Context, key, holder string, hold time.Duration) (LedgerClaim, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	now := l.clock()
 	e := l.live(key)
-	if e != nil && e.State != LedgerUnknown {
-		return LedgerClaim{Entry: e.LedgerEntry}, nil
-	}
 	var prev LedgerEntry
-	if e != nil {
+	switch {
+	case e == nil:
+	case e.State == LedgerHeld && now.Before(e.until), e.State == LedgerApplied:
+		return LedgerClaim{Entry: e.LedgerEntry}, nil
+	case e.State == LedgerHeld: // lapsed: its holder may have sent
+		prev = LedgerEntry{State: LedgerUnknown}
+		l.drop(key, e)
+	default: // unknown
 		prev = e.LedgerEntry
 		l.drop(key, e)
 	}
-	l.entries[key] = &memoryEntry{LedgerEntry: LedgerEntry{State: LedgerHeld}, holder: holder, expires: l.clock().Add(hold)}
+	l.entries[key] = &memoryEntry{LedgerEntry: LedgerEntry{State: LedgerHeld}, holder: holder,
+		until: now.Add(hold), expires: now.Add(hold + DefaultLedgerKeep)}
 	return LedgerClaim{Claimed: true, Entry: prev}, nil
 }
 
-// Renew extends holder's claim.
+// Renew extends holder's claim, unless its hold lapsed.
 func (l *memoryLedger) Renew(_ context.Context, key, holder string, hold time.Duration) (bool, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	now := l.clock()
 	cur := l.live(key)
-	if cur == nil || cur.State != LedgerHeld || cur.holder != holder {
+	if cur == nil || cur.State != LedgerHeld || cur.holder != holder || !now.Before(cur.until) {
 		return false, nil
 	}
-	cur.expires = l.clock().Add(hold)
+	cur.until, cur.expires = now.Add(hold), now.Add(hold+DefaultLedgerKeep)
 	return true, nil
 }
 

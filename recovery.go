@@ -213,6 +213,29 @@ type attempt struct {
 	serverSent, serverEnded time.Time
 }
 
+// earlier is the attempt an unknown ledger entry stands for, claimed at granted (this
+// machine's clock). An entry that could not place its attempt on the server's clock (its
+// look-ups failed, or it is a claim whose holder never recorded an outcome) stands for an
+// attempt sent at some time before, and ended by the claim at the latest.
+func earlier(e LedgerEntry, granted time.Time) *attempt {
+	if e.Ended.IsZero() {
+		return &attempt{ended: granted}
+	}
+	return &attempt{serverSent: e.Sent, serverEnded: e.Ended}
+}
+
+// start places the attempt's send on the server's clock, given a reading of it at read (this
+// machine's clock); ok is false when when it was sent is not known.
+func (a *attempt) start(serverNow, read time.Time) (time.Time, bool) {
+	switch {
+	case !a.serverSent.IsZero():
+		return a.serverSent, true
+	case !a.sent.IsZero():
+		return serverNow.Add(-read.Sub(a.sent)), true
+	}
+	return time.Time{}, false
+}
+
 // lookSettings are a look-up's bounds.
 type lookSettings struct {
 	inFlight, window, lag time.Duration
@@ -244,16 +267,16 @@ func (s *OperationsService) find(ctx context.Context, id, ref string, a *attempt
 	serverNow := serverTime(resp)
 	f := &Finding{Card: card, ServerTime: serverNow}
 
-	// from is the server time from which a row matters.
+	// from is the server time from which a row matters: the attempt's send, or the window
+	// when there is none, or none known.
 	var from time.Time
-	switch {
-	case serverNow.IsZero():
-	case a == nil:
+	if !serverNow.IsZero() {
 		from = serverNow.Add(-ls.window)
-	case !a.serverSent.IsZero():
-		from = a.serverSent
-	default:
-		from = serverNow.Add(-read.Sub(a.sent))
+		if a != nil {
+			if start, ok := a.start(serverNow, read); ok {
+				from = start
+			}
+		}
 	}
 	opts := &OperationListOptions{CardID: id, ListOptions: ListOptions{ItemsPerPage: MaxItemsPerPage}}
 	if !serverNow.IsZero() {
@@ -285,16 +308,14 @@ func (s *OperationsService) judge(ctx context.Context, card *Card, a *attempt, l
 		return OutcomeUnknown, "the server's time or the card's last change is unknown"
 	}
 	var start time.Time
+	startKnown := false
 	if a != nil {
 		if left := a.inFlightLeft(read, serverNow, ls.inFlight); left > 0 {
 			return OutcomeUnknown, fmt.Sprintf("the attempt may still be in flight at the server (for %s after it ended; %s to go)",
 				ls.inFlight, left.Round(time.Millisecond))
 		}
-		start = a.serverSent
-		if start.IsZero() {
-			start = serverNow.Add(-read.Sub(a.sent))
-		}
-		if changed.Before(start.Add(-settleMargin)) {
+		start, startKnown = a.start(serverNow, read)
+		if startKnown && changed.Before(start.Add(-settleMargin)) {
 			return OutcomeNotApplied, "the card has not changed since before the attempt"
 		}
 	}
@@ -311,6 +332,8 @@ func (s *OperationsService) judge(ctx context.Context, card *Card, a *attempt, l
 		return OutcomeNotApplied, "the account's history shows a change made after the card's last one, and no row carries the reference"
 	case a == nil:
 		return OutcomeUnknown, "the card changed recently, and the history does not show that change yet"
+	case !startKnown:
+		return OutcomeUnknown, "the card changed, and the history does not show that change yet"
 	case !changed.After(start.Add(settleMargin)):
 		return OutcomeUnknown, "the card last changed about when the attempt began (timestamps have whole seconds), and the history does not show that change yet"
 	}
@@ -547,9 +570,9 @@ func (s *CardsService) ApplyOnce(ctx context.Context, id string, action ActionFu
 	var before *Finding
 	switch {
 	case cl.prev.State == LedgerUnknown:
-		// An earlier call lost an answer: find out what became of it before sending.
-		a := &attempt{serverSent: cl.prev.Sent, serverEnded: cl.prev.Ended}
-		f, lookupErr := s.look(ctx, cl, id, ref, a, once, ls)
+		// An earlier call lost an answer, or its claim lapsed without an outcome: find out what
+		// became of it before sending.
+		f, lookupErr := s.look(ctx, cl, id, ref, earlier(cl.prev, cl.granted), once, ls)
 		switch {
 		case f != nil && f.Outcome == OutcomeApplied:
 			_ = cl.applied(ctx, id)

@@ -225,3 +225,45 @@ func TestALedgerThatKeptEverythingVouches(t *testing.T) {
 		assert.ErrorIs(t, err, loyalty.ErrAlreadyApplied, "and the repeat is caught")
 	}
 }
+
+// A holder that died after its send, before it recorded the outcome: its claim lapses, and a
+// ledger that would vouch for a free key does not take the lapsed claim for one. The next
+// call finds the send in the history and sends nothing.
+func TestALapsedClaimIsNeverVouchedFor(t *testing.T) {
+	t.Parallel()
+	f := newForgetful(t, sharedAddr(t), 0)
+	f.srv.ClearFaults()
+	agedEpoch(t, f.rdb, f.prefix, loyalty.DefaultWindow+time.Hour)
+	ctx := context.Background()
+	// The dead holder: it claimed the reference (as ApplyOnce keys it), sent, and died.
+	dead, err := f.srv.NewClient(loyalty.WithLedger(&keyRecorder{Ledger: NewLedger(f.rdb, WithPrefix(f.prefix)), hold: 50 * time.Millisecond}))
+	require.NoError(t, err)
+	_, _, err = dead.Cards.ApplyOnce(ctx, f.card, loyalty.Bind(dead.Cards.AddStamps, 1),
+		&loyalty.ActionOptions{CardType: loyalty.CardTypeStamp, Reference: "receipt-dead"}, &loyalty.Once{Fresh: true})
+	require.NoError(t, err)
+	time.Sleep(100 * time.Millisecond) // its hold lapses
+	_, _, err = f.b.Cards.ApplyOnce(ctx, f.card, loyalty.Bind(f.b.Cards.AddStamps, 1),
+		&loyalty.ActionOptions{CardType: loyalty.CardTypeStamp, Reference: "receipt-dead"}, &loyalty.Once{Settle: time.Millisecond})
+	assert.ErrorIs(t, err, loyalty.ErrAlreadyApplied)
+	assert.Equal(t, 1, f.srv.Requests("POST /api/v2/cards/{id}/add-stamp"))
+	assert.Equal(t, 1, f.stamps(t))
+}
+
+// keyRecorder is a ledger whose holder dies after its send: it claims for hold whatever it
+// is asked, and never records an outcome.
+type keyRecorder struct {
+	loyalty.Ledger
+	hold time.Duration
+}
+
+func (k *keyRecorder) Claim(ctx context.Context, key, holder string, _ time.Duration) (loyalty.LedgerClaim, error) {
+	return k.Ledger.Claim(ctx, key, holder, k.hold)
+}
+
+func (k *keyRecorder) Renew(ctx context.Context, key, holder string, _ time.Duration) (bool, error) {
+	return k.Ledger.Renew(ctx, key, holder, k.hold)
+}
+
+func (k *keyRecorder) Record(context.Context, string, string, loyalty.LedgerEntry, time.Duration) error {
+	return nil // died before it could
+}

@@ -49,15 +49,20 @@ const slot = "{ledger}:"
 func (l *Ledger) entryKey(key string) string { return l.prefix + slot + key }
 func (l *Ledger) epochKey() string           { return l.prefix + slot + "epoch" }
 
-// An entry's value is "state|holder|sent|ended|id": the scripts read only the state and the
-// holder, and the id, which comes last, may hold anything. The epoch's value is
+// An entry's value is "state|holder|sent|ended|id": the scripts read only the state, the
+// holder and, for a claim, when its hold lapses (in the sent field, in milliseconds of the
+// server's clock); the id, which comes last, may hold anything. A claim's key lives for its
+// hold and DefaultLedgerKeep after it: a claim that lapsed is claimed as an unknown outcome,
+// never as a free key, since its holder may have sent. The epoch's value is
 // "id|seconds|microseconds|run id": when it began by the server's clock, on which server.
 
-// claimScript takes a free key, or one whose entry says "unknown", for a holder, and answers
-// how long the ledger has kept everything: the age of the epoch, which it begins anew when
-// the epoch is missing or was written by another server (a restart, a failover).
+// claimScript takes a free key, one whose entry says "unknown", or a lapsed claim, for a
+// holder, and answers how long the ledger has kept everything: the age of the epoch, which it
+// begins anew when the epoch is missing or was written by another server (a restart, a
+// failover).
 var claimScript = redis.NewScript(`
 local now = redis.call('TIME')
+local nowms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
 local run = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
 local s, us
 local e = redis.call('GET', KEYS[2])
@@ -73,11 +78,19 @@ if not s then
 end
 local kept = (tonumber(now[1]) - tonumber(s)) * 1000000 + (tonumber(now[2]) - tonumber(us))
 local v = redis.call('GET', KEYS[1])
-if v and string.sub(v, 1, 8) ~= 'unknown|' then
-	return {0, v, kept}
+local prev = v or ''
+if v then
+	local state, untilms = string.match(v, '^(%a+)|[^|]*|(%d+)|')
+	if state == 'applied' or (state == 'held' and tonumber(untilms) > nowms) then
+		return {0, v, kept}
+	end
+	if state == 'held' then
+		prev = 'unknown||0|0|'
+	end
 end
-redis.call('SET', KEYS[1], 'held|' .. ARGV[1] .. '|0|0|', 'PX', ARGV[2])
-return {1, v or '', kept}
+redis.call('SET', KEYS[1], 'held|' .. ARGV[1] .. '|' .. string.format('%.0f', nowms + tonumber(ARGV[2])) .. '|0|',
+	'PX', tonumber(ARGV[2]) + tonumber(ARGV[4]))
+return {1, prev, kept}
 `)
 
 // renewScript extends a holder's claim; recordScript replaces it with an outcome;
@@ -87,7 +100,14 @@ local v = redis.call('GET', KEYS[1])
 if not v or string.sub(v, 1, #ARGV[1]) ~= ARGV[1] then
 	return 0
 end
-return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+local now = redis.call('TIME')
+local nowms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+if tonumber(string.match(v, '^held|[^|]*|(%d+)|')) <= nowms then
+	return 0
+end
+redis.call('SET', KEYS[1], ARGV[1] .. string.format('%.0f', nowms + tonumber(ARGV[2])) .. '|0|',
+	'PX', tonumber(ARGV[2]) + tonumber(ARGV[3]))
+return 1
 `)
 
 var recordScript = redis.NewScript(`
@@ -118,7 +138,8 @@ func (l *Ledger) Claim(ctx context.Context, key, holder string, hold time.Durati
 	if err := l.checkOnce(ctx); err != nil {
 		return loyalty.LedgerClaim{}, err
 	}
-	res, err := claimScript.Run(ctx, l.rdb, []string{l.entryKey(key), l.epochKey()}, holder, millis(hold), rand.Text()).Slice()
+	res, err := claimScript.Run(ctx, l.rdb, []string{l.entryKey(key), l.epochKey()}, holder, millis(hold), rand.Text(),
+		millis(loyalty.DefaultLedgerKeep)).Slice()
 	if err != nil {
 		return loyalty.LedgerClaim{}, l.fail("claim", err)
 	}
@@ -141,7 +162,8 @@ func (l *Ledger) Renew(ctx context.Context, key, holder string, hold time.Durati
 	if err := checkHolder(holder); err != nil {
 		return false, err
 	}
-	n, err := renewScript.Run(ctx, l.rdb, []string{l.entryKey(key)}, "held|"+holder+"|", millis(hold)).Int()
+	n, err := renewScript.Run(ctx, l.rdb, []string{l.entryKey(key)}, "held|"+holder+"|", millis(hold),
+		millis(loyalty.DefaultLedgerKeep)).Int()
 	if err != nil {
 		return false, l.fail("renew", err)
 	}
@@ -263,8 +285,14 @@ func decode(v string) (loyalty.LedgerEntry, error) {
 			e.State = s
 		}
 	}
-	if e.State == loyalty.LedgerFree {
+	switch e.State {
+	case loyalty.LedgerFree:
 		return loyalty.LedgerEntry{}, fmt.Errorf("an entry in state %q", parts[0])
+	case loyalty.LedgerHeld:
+		if _, err := strconv.ParseInt(parts[2], 10, 64); err != nil {
+			return loyalty.LedgerEntry{}, fmt.Errorf("a claim's hold %q: %w", parts[2], err)
+		}
+		return loyalty.LedgerEntry{State: loyalty.LedgerHeld}, nil // its times are the hold's, not an attempt's
 	}
 	var err error
 	if e.Sent, err = fromUnixNano(parts[2]); err != nil {

@@ -104,20 +104,26 @@ func TestLedgerEntriesExpire(t *testing.T) {
 	_, ok, err := claimOf(l, ctx, "k", "h", loyalty.DefaultLedgerHold)
 	require.NoError(t, err)
 	require.True(t, ok)
+	life := loyalty.DefaultLedgerHold + loyalty.DefaultLedgerKeep
 	ttl := rdb.PTTL(ctx, prefix+slot+"k").Val()
-	assert.True(t, ttl > loyalty.DefaultLedgerHold-time.Minute && ttl <= loyalty.DefaultLedgerHold, "a claim's life: %v", ttl)
+	assert.True(t, ttl > life-time.Minute && ttl <= life, "a claim's key outlives its hold by the keep: %v", ttl)
 	require.NoError(t, l.Record(ctx, "k", "h", loyalty.LedgerEntry{State: loyalty.LedgerApplied}, loyalty.DefaultLedgerKeep))
 	ttl = rdb.PTTL(ctx, prefix+slot+"k").Val()
 	assert.True(t, ttl > loyalty.DefaultLedgerKeep-time.Minute && ttl <= loyalty.DefaultLedgerKeep, "an outcome's life: %v", ttl)
 
+	// A holder that died: its claim lapses after the hold, and is claimed as an unknown,
+	// never as a free key, since it may have sent.
 	_, ok, err = claimOf(l, ctx, "short", "h", time.Millisecond)
 	require.NoError(t, err)
 	require.True(t, ok)
-	require.Eventually(t, func() bool { return rdb.Exists(ctx, prefix+slot+"short").Val() == 0 }, 10*time.Second, time.Millisecond,
-		"Redis drops the claim of a holder that died")
-	_, ok, err = claimOf(l, ctx, "short", "another", time.Minute)
+	require.Eventually(t, func() bool {
+		held, err := l.Renew(ctx, "short", "h", time.Millisecond)
+		return err == nil && !held
+	}, 10*time.Second, time.Millisecond, "the hold lapses")
+	prev, ok, err := claimOf(l, ctx, "short", "another", time.Minute)
 	require.NoError(t, err)
-	assert.True(t, ok, "and the reference can be claimed again")
+	assert.True(t, ok, "the reference can be claimed again")
+	assert.Equal(t, loyalty.LedgerEntry{State: loyalty.LedgerUnknown}, prev, "as one that may have been sent")
 }
 
 // A value the ledger did not write is an error, not a verdict.
