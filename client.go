@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -47,6 +48,9 @@ type Client struct {
 	// account names the key's account in the ledger and the rate limiter: a digest of the
 	// base URL and the key, never the key.
 	account string
+	// keySource, baseSource and appSource say where the key, the base URL and the app token
+	// came from ("LOYALTY_API_KEY", "WithBaseURL"), for the hints of errors.
+	keySource, baseSource, appSource string
 	// appKey is the rate key of the app token, for the marketplace calls.
 	appKey string
 	// ledger is where the "once" helpers claim references; attemptTimeout bounds one attempt,
@@ -142,16 +146,25 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	return newClient(apiKey, opts)
 }
 
+// Where a client's settings come from when nothing says otherwise.
+const (
+	keyGiven  = "the API key given to NewClient"
+	baseGiven = "the default base URL"
+)
+
 // NewAppClient returns a client for a marketplace app that holds an app token and no merchant
 // key: only client.Marketplace works with it; every other call is refused before sending.
 //
 // Errors: ErrInvalidArgument for an empty token, a nil option or an option's bad value.
 func NewAppClient(appToken string, opts ...Option) (*Client, error) {
-	return newClient("", append([]Option{WithAppToken(appToken)}, opts...))
+	given := fromEnv(func(c *config, s string) { c.appSource = s }, "the app token given to NewAppClient")
+	return newClient("", append([]Option{given, WithAppToken(appToken)}, opts...))
 }
 
 func newClient(apiKey string, opts []Option) (*Client, error) {
 	cfg := config{
+		keySource:     keyGiven,
+		baseSource:    baseGiven,
 		baseURL:       DefaultBaseURL,
 		retryMax:      3,
 		waitMin:       250 * time.Millisecond,
@@ -168,7 +181,7 @@ func newClient(apiKey string, opts []Option) (*Client, error) {
 			return nil, err
 		}
 	}
-	base, err := normalizeBaseURL(cfg.baseURL, cfg.allowHTTP)
+	base, err := normalizeBaseURL(cfg.baseURL, cfg.baseSource, cfg.allowHTTP)
 	if err != nil {
 		return nil, err
 	}
@@ -181,14 +194,17 @@ func newClient(apiKey string, opts []Option) (*Client, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	c := &Client{
-		apiKey:    hide(apiKey),
-		appToken:  hide(cfg.appToken),
-		base:      base,
-		userAgent: ua,
-		logger:    logger,
-		account:   accountDigest(base, apiKey),
-		appKey:    accountDigest(base, "app\x00"+cfg.appToken),
-		ledger:    cfg.ledger,
+		apiKey:     hide(apiKey),
+		appToken:   hide(cfg.appToken),
+		base:       base,
+		userAgent:  ua,
+		logger:     logger,
+		account:    accountDigest(base, apiKey),
+		keySource:  sourceOf(cfg.keySource),
+		baseSource: sourceOf(cfg.baseSource),
+		appSource:  sourceOf(cfg.appSource),
+		appKey:     accountDigest(base, "app\x00"+cfg.appToken),
+		ledger:     cfg.ledger,
 		transport: transport.New(transport.Config{
 			HTTPClient:      cfg.httpClient,
 			Timeout:         cfg.attemptTimeout(),
@@ -221,18 +237,40 @@ func newClient(apiKey string, opts []Option) (*Client, error) {
 
 // NewClientFromEnv is NewClient with the key from LOYALTY_API_KEY and, when set, the base URL
 // from LOYALTY_BASE_URL. Options given here override both. It returns the client, and sends
-// nothing.
+// nothing. Errors a wrong key or address causes name the variable.
 //
-// Errors: ErrInvalidArgument when LOYALTY_API_KEY is not set, and as NewClient.
+// Errors: ErrInvalidArgument when LOYALTY_API_KEY is not set or is empty, and as NewClient.
 func NewClientFromEnv(opts ...Option) (*Client, error) {
-	key := os.Getenv("LOYALTY_API_KEY")
-	if strings.TrimSpace(key) == "" {
-		return nil, invalid("LOYALTY_API_KEY", "environment variable is not set")
+	key, set := os.LookupEnv("LOYALTY_API_KEY")
+	switch {
+	case !set:
+		return nil, invalid("LOYALTY_API_KEY", "the environment variable is not set (export it with the key from the dashboard)")
+	case strings.TrimSpace(key) == "":
+		return nil, invalid("LOYALTY_API_KEY", "is set, but empty")
 	}
+	env := []Option{fromEnv(func(c *config, s string) { c.keySource = s }, "LOYALTY_API_KEY")}
 	if base := os.Getenv("LOYALTY_BASE_URL"); base != "" {
-		opts = append([]Option{WithBaseURL(base)}, opts...)
+		env = append(env, WithBaseURL(base), fromEnv(func(c *config, s string) { c.baseSource = s }, "LOYALTY_BASE_URL"))
 	}
-	return NewClient(key, opts...)
+	return NewClient(key, append(env, opts...)...)
+}
+
+// described names a setting by where it came from: "the API key from LOYALTY_API_KEY", or a
+// source that is a phrase of its own ("the key given to ForAPIKey").
+func described(kind, source string) string {
+	if strings.HasPrefix(source, "from ") {
+		return kind + " " + source
+	}
+	return source
+}
+
+// sourceOf words where a setting came from: a variable is "from LOYALTY_API_KEY", an option
+// "from WithBaseURL"; anything else is already a phrase.
+func sourceOf(s string) string {
+	if strings.HasPrefix(s, "LOYALTY_") || strings.HasPrefix(s, "With") {
+		return "from " + s
+	}
+	return s
 }
 
 // ForAPIKey returns a client that acts with another key, such as an agency acting as one of
@@ -257,6 +295,7 @@ func (c *Client) ForAPIKey(apiKey string) (*Client, error) {
 	d := new(Client)
 	*d = *c
 	d.apiKey = hide(apiKey)
+	d.keySource = "the key given to ForAPIKey"
 	d.account = accountDigest(c.base, apiKey)
 	// Each key sees its own cards: a type another key's client learned would refuse, or
 	// reveal, a card this key may not even see.
@@ -280,7 +319,11 @@ func (c *Client) ForCompany(company *Company) (*Client, error) {
 	case company.APIKey.IsZero():
 		return nil, invalid("company.apiKey", "the company carries no API key (read it with Companies.Get)")
 	}
-	return c.ForAPIKey(company.APIKey.Reveal())
+	d, err := c.ForAPIKey(company.APIKey.Reveal())
+	if err == nil {
+		d.keySource = fmt.Sprintf("company %d's key, given to ForCompany", company.ID)
+	}
+	return d, err
 }
 
 func (c *Client) init() {
@@ -299,23 +342,30 @@ func (c *Client) init() {
 	c.Webhooks = (*WebhooksService)(&c.common)
 }
 
-func normalizeBaseURL(raw string, allowHTTP bool) (string, error) {
+func normalizeBaseURL(raw, source string, allowHTTP bool) (string, error) {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil || !u.IsAbs() || u.Host == "" {
-		return "", invalid("baseURL", "must be an absolute http(s) URL")
+		example := "https://api.digitalwallet.cards"
+		if host, _, _ := strings.Cut(strings.TrimSpace(raw), "/"); host != "" && isLoopback(hostOnly(host)) {
+			example = "http://" + host
+		} else if host != "" && !strings.Contains(host, ":") {
+			example = "https://" + host
+		}
+		return "", invalid("baseURL", fmt.Sprintf("%s (%s) must be an absolute http(s) URL, such as %s", shownURL(raw), sourceOf(source), example))
 	}
+	shown := shownURL(raw) + " (" + sourceOf(source) + ")"
 	switch {
 	case u.User != nil:
-		return "", invalid("baseURL", "must not carry credentials")
+		return "", invalid("baseURL", shown+" must not carry credentials")
 	case u.RawQuery != "" || u.Fragment != "":
-		return "", invalid("baseURL", "must not have a query or fragment")
+		return "", invalid("baseURL", shown+" must not have a query or fragment")
 	case u.Scheme == "https":
 	case u.Scheme == "http":
 		if !allowHTTP && !isLoopback(u.Hostname()) {
-			return "", invalid("baseURL", "plain http to a non-loopback host would send the API key in clear (use https, or WithInsecureHTTP)")
+			return "", invalid("baseURL", shown+": plain http to a non-loopback host would send the API key in clear (use https, or WithInsecureHTTP)")
 		}
 	default:
-		return "", invalid("baseURL", "scheme must be http or https")
+		return "", invalid("baseURL", shown+": the scheme must be http or https")
 	}
 	// Every path of the API starts with /api/v2; any other path under the host would send
 	// every call to a page that does not exist (/api/api/v2/cards), whose 404 reads as "not
@@ -323,9 +373,31 @@ func normalizeBaseURL(raw string, allowHTTP bool) (string, error) {
 	switch strings.TrimRight(u.EscapedPath(), "/") {
 	case "", "/api/v2":
 	default:
-		return "", invalid("baseURL", "must have no path, or /api/v2 (the API's paths all start with /api/v2)")
+		return "", invalid("baseURL", shown+" must have no path, or /api/v2 (the API's paths all start with /api/v2)")
 	}
 	return u.Scheme + "://" + u.Host, nil
+}
+
+// hostOnly is the host of host:port.
+func hostOnly(hostport string) string {
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		return h
+	}
+	return hostport
+}
+
+// shownURL quotes a URL a user gave, for an error, without what it may carry after the host's
+// "@" (credentials).
+func shownURL(raw string) string {
+	raw = strings.TrimSpace(raw)
+	if at := strings.LastIndex(raw, "@"); at >= 0 {
+		scheme, _, found := strings.Cut(raw, "://")
+		raw = raw[at+1:]
+		if found {
+			raw = scheme + "://[redacted]@" + raw
+		}
+	}
+	return strconv.Quote(raw)
 }
 
 func isLoopback(host string) bool {
@@ -525,13 +597,48 @@ func (c *Client) transportError(ctx context.Context, r *call, class transport.Cl
 		return fmt.Errorf("loyalty: %s %s: %w", r.method, r.fullPath(), err)
 	}
 	cause := te.Err
+	if errors.Is(cause, transport.ErrBodyTooLarge) {
+		cause = fmt.Errorf("%w (%v)", ErrResponseTooLarge, cause)
+	}
 	if te.MayHaveActed && class == transport.Unsafe {
 		return &OutcomeUnknownError{Method: r.method, Path: r.fullPath(), Attempts: te.Attempts, Err: cause}
 	}
 	if ctx.Err() != nil && !errors.Is(cause, ctx.Err()) {
 		cause = fmt.Errorf("%w (%v)", ctx.Err(), cause)
 	}
-	return &RequestError{Method: r.method, Path: r.fullPath(), Attempts: te.Attempts, StatusCode: te.StatusCode, Err: cause}
+	return &RequestError{Method: r.method, Path: r.fullPath(), Attempts: te.Attempts, StatusCode: te.StatusCode, Err: cause,
+		Hint: c.unreachable(cause)}
+}
+
+// unreachable is the hint for a request no server answered: the address, and where it came
+// from.
+func (c *Client) unreachable(cause error) string {
+	var op *net.OpError
+	if !errors.As(cause, &op) || op.Op != "dial" {
+		return ""
+	}
+	server := "the server there"
+	if u, err := url.Parse(c.base); err == nil && isLoopback(u.Hostname()) {
+		server += " (the sandbox?)"
+	}
+	return "nothing answers at " + c.base + " (" + described("the base URL", c.baseSource) + "): check the address, and that " +
+		server + " is running"
+}
+
+// refusedHint says what to do about a refusal the caller can mend: a credential refused, a
+// route that needs another key.
+func (c *Client) refusedHint(r *call, status int) string {
+	switch {
+	case r.app && (status == http.StatusUnauthorized || status == http.StatusForbidden):
+		return described("the marketplace app token", c.appSource) + " was refused: use your marketplace app's token"
+	case status == http.StatusUnauthorized:
+		return described("the API key", c.keySource) + " was refused: use the key shown in the dashboard under settings, " +
+			"integrations (not the marketplace app token, which goes in LOYALTY_APP_TOKEN)"
+	case status == http.StatusForbidden && (strings.HasPrefix(r.path, "companies") || strings.HasPrefix(r.path, "profile/agency")):
+		return "this route needs the agency's key; the key in use (" + described("the API key", c.keySource) + ") is not the agency's: " +
+			"a company's key acts for its own company only"
+	}
+	return ""
 }
 
 // secrets lists what must never come back in a returned value: the client's credentials and

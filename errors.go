@@ -46,8 +46,10 @@ var (
 	// ErrOutcomeUnknown matches every *OutcomeUnknownError: a request that changes state may or
 	// may not have been applied.
 	ErrOutcomeUnknown = errors.New("loyalty: outcome unknown")
-	// ErrResponseTooLarge is returned when a response body exceeds the client's size cap.
-	ErrResponseTooLarge = transport.ErrBodyTooLarge
+	// ErrResponseTooLarge matches a call whose answer's body was over the client's cap
+	// (16 MiB): it was not read, and comes back as a *RequestError, or an
+	// *OutcomeUnknownError for a state change.
+	ErrResponseTooLarge = errors.New("loyalty: response body too large")
 )
 
 // maxErrorBody bounds how much of an unexpected error body an *APIError keeps.
@@ -87,6 +89,9 @@ type APIError struct {
 	// URL is set on a 404 answered with an HTML page instead of JSON (ErrEndpointNotFound):
 	// the full address called, without its query string, so a wrong base URL shows.
 	URL string
+	// Hint says what usually mends the refusal, when the client can tell: which credential
+	// was refused and where it came from, which key a route needs. Error() ends with it.
+	Hint string
 }
 
 // Error reports the failure on one line: method, path, status, message, the first field
@@ -104,6 +109,10 @@ func (e *APIError) Error() string {
 	}
 	if e.ResponseID != "" {
 		fmt.Fprintf(&b, " (responseId %s)", e.ResponseID)
+	}
+	if e.Hint != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Hint)
 	}
 	return b.String()
 }
@@ -363,11 +372,18 @@ type RequestError struct {
 	StatusCode int
 	// Err is the failure, without the URL.
 	Err error
+	// Hint says what usually mends it, when the client can tell: for an address where
+	// nothing answers, the address and where it came from. Error() ends with it.
+	Hint string
 }
 
 // Error names the request and the failure.
 func (e *RequestError) Error() string {
-	return fmt.Sprintf("loyalty: %s %s: %v", e.Method, e.Path, e.Err)
+	s := fmt.Sprintf("loyalty: %s %s: %v", e.Method, e.Path, e.Err)
+	if e.Hint != "" {
+		s += ": " + e.Hint
+	}
+	return s
 }
 
 // Unwrap gives the failure, such as context.DeadlineExceeded or a *net.OpError.

@@ -215,8 +215,43 @@ func (e *ActionNotAllowedError) Error() string {
 	for i, t := range e.AllowedTypes {
 		names[i] = t.String()
 	}
-	return fmt.Sprintf("loyalty: %s refused by the %s for card %s (type %s): %s; %s applies to %s cards",
+	s := fmt.Sprintf("loyalty: %s refused by the %s for card %s (type %s): %s; %s applies to %s cards",
 		e.Action, who, e.CardID, e.CardType, e.Reason, e.Action, strings.Join(names, ", "))
+	if takes := methodsFor(e.CardType); takes != "" {
+		s += "; a " + e.CardType.String() + " card takes " + takes
+	}
+	return s
+}
+
+// actionMethods names the CardsService method of each action.
+var actionMethods = [actionCount + 1]string{
+	"", "AddAmount", "SubtractAmount", "AddPoints", "SubtractPoints", "AddRewards", "SubtractRewards", "AddScores",
+	"SubtractScores", "AddStamps", "SubtractStamps", "AddVisits", "SubtractVisits", "AddPurchase", "SubtractPurchase",
+	"ReceiveReward", "RedeemCoupon", "SetMembershipTier", "SetExpirationDate",
+}
+
+// methodsFor lists the methods a card of type t takes, each with its condition: what to call
+// instead of an action it refused.
+func methodsFor(t CardType) string {
+	if !t.Known() {
+		return ""
+	}
+	var out []string
+	for a := Action(1); a.valid(); a++ {
+		r := rules[a][t]
+		if !r.allowed {
+			continue
+		}
+		m := actionMethods[a]
+		if r.cond != Always {
+			m += " (" + r.cond.String() + ")"
+		}
+		out = append(out, m)
+		if a == ActionSetExpirationDate {
+			out = append(out, "ClearExpirationDate")
+		}
+	}
+	return strings.Join(out, ", ")
 }
 
 // Is makes errors.Is(err, ErrActionNotAllowed) true.

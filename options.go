@@ -31,6 +31,9 @@ type config struct {
 	limiter         RateLimiter
 	hooks           RetryHooks
 	ledger          Ledger
+	// keySource, baseSource and appSource say where the key, the base URL and the app token
+	// came from, for the hints of errors a wrong one causes ("LOYALTY_API_KEY").
+	keySource, baseSource, appSource string
 }
 
 // attemptTimeout is the per-attempt timeout to enforce: WithTimeout's, or the default unless
@@ -46,12 +49,17 @@ func (c *config) attemptTimeout() time.Duration {
 // error one reports.
 type Option func(*config) error
 
+// fromEnv names an environment variable as where a setting came from.
+func fromEnv(set func(*config, string), variable string) Option {
+	return func(c *config) error { set(c, variable); return nil }
+}
+
 // WithBaseURL points the client at another API address, such as a loyaltytest server. The URL
 // must be absolute. Plain http is refused except to a loopback host, since the API key would
 // travel in clear; WithInsecureHTTP lifts that. The URL has no path, or /api/v2 (which is
 // accepted and ignored): any other path is refused, since every call would then miss the API.
 func WithBaseURL(rawURL string) Option {
-	return func(c *config) error { c.baseURL = rawURL; return nil }
+	return func(c *config) error { c.baseURL, c.baseSource = rawURL, "WithBaseURL"; return nil }
 }
 
 // WithInsecureHTTP allows a plain http:// base URL to a host that is not loopback. The API key
@@ -271,6 +279,9 @@ func WithAppToken(token string) Option {
 		c.appToken = strings.TrimSpace(token)
 		if c.appToken == "" {
 			return invalid("appToken", "must not be empty")
+		}
+		if c.appSource == "" {
+			c.appSource = "WithAppToken"
 		}
 		return nil
 	}

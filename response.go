@@ -155,6 +155,7 @@ func (c *Client) decode(r *call, res *transport.Result, out *Response) error {
 		e := newAPIError(resp, data, r.method, r.fullPath())
 		e.redact(c.secrets(nil, r))
 		e.Attempts = out.Attempts
+		e.Hint = c.refusedHint(r, resp.StatusCode)
 		out.ResponseID = e.ResponseID
 		return e
 	}

@@ -331,6 +331,6 @@ func withoutURL(err error) error {
 }
 
 // ErrBodyTooLarge is the failure of an answer whose body is over the cap.
-var ErrBodyTooLarge = errors.New("loyalty: response body too large")
+var ErrBodyTooLarge = errors.New("the body is over the cap")
 
-func tooLarge(limit int64) error { return fmt.Errorf("%w (over %d bytes)", ErrBodyTooLarge, limit) }
+func tooLarge(limit int64) error { return fmt.Errorf("%w of %d bytes", ErrBodyTooLarge, limit) }
