@@ -82,8 +82,10 @@ type Card struct {
 //     the points (purchases) that move the card between tiers. DiscountAmount is in cents.
 //   - Gift (certificate): Balance is the value left; AddPoints/SubtractPoints move it.
 //   - Multipass: CurrentNumberOfUses counts the visits used (AddVisits, which the till calls
-//     when the holder comes in; SubtractVisits takes one back), and CountVisits too.
-//   - Membership without limits: CountVisits counts the visits (AddVisits).
+//     when the holder comes in; SubtractVisits takes one back), and so does the card's own
+//     Card.CountVisits.
+//   - Membership without limits: no member here; the card's own Card.CountVisits counts the
+//     visits (AddVisits).
 //   - Membership with limits: CurrentNumberOfUses counts the period's visits used
 //     (SubtractVisits, which the till calls when the holder comes in), up to the tier's limit
 //     (see MembershipTier); SetMembershipTier starts a new period.

@@ -186,8 +186,8 @@ func (a *attempt) onServer(serverNow time.Time) (sent, ended time.Time) {
 // client's ledger with one GET. The response is the create's (201), the look-up's or the
 // read's (200).
 //
-// Errors: ErrInvalidArgument for a request without a first name or without both email and
-// phone (nothing sent); the create's *APIError (a 409 the look-up cannot explain, say); an
+// Errors: ErrInvalidArgument for a request without a first name, or with neither an email
+// nor a phone (nothing sent); the create's *APIError (a 409 the look-up cannot explain, say); an
 // ErrLedger error when the ledger fails.
 //
 // API: GET /api/v2/customers, POST /api/v2/customers; GET /api/v2/customers/{id} for a

@@ -71,6 +71,9 @@
 //
 // # When Redis cannot be reached
 //
+// go-redis logs its own connection-pool errors to stderr before an error reaches the SDK;
+// redis.SetLogger routes them elsewhere, or quiets them.
+//
 // The ledger fails closed: a claim that cannot be made is an error (errors.Is(err,
 // loyalty.ErrLedger) on the call), and the call sends nothing. An outcome that cannot be
 // recorded is reported the same way; the next call with that reference finds it in the

@@ -3,7 +3,7 @@
 // owner), all within the API's rate limit per key. Progress goes to stderr, a JSON summary to
 // stdout. Killed half-way and run again, it ends with each company exactly once.
 //
-//	go run ./examples/agency                                  # testdata/companies.csv, built-in fake
+//	go run ./examples/agency                                  # its sample companies.csv, built-in fake
 //	LOYALTY_API_KEY=... go run ./examples/agency -csv mine.csv -write
 //
 // LOYALTY_BASE_URL points it at another server, such as the sandbox. With -redis, copies
@@ -19,13 +19,16 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	_ "embed"
 	"encoding/csv"
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"log"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/redis/go-redis/v9"
 
@@ -45,7 +48,7 @@ type result struct {
 }
 
 func main() {
-	file := flag.String("csv", "testdata/companies.csv", "name,email,phone,country,userName,userSurname,tariffId,tariffPeriod")
+	file := flag.String("csv", "", "name,email,phone,country,userName,userSurname,tariffId,tariffPeriod (default: the sample companies.csv)")
 	write := flag.Bool("write", false, "allow writes to a real account")
 	redisURL := flag.String("redis", "", "share the rate limit and the once-ledger with other copies through this Redis (redis://host:port/db)")
 	flag.Parse()
@@ -115,14 +118,24 @@ func provision(ctx context.Context, agency *loyalty.Client, row map[string]strin
 	return r
 }
 
-// readCSV reads the rows as maps keyed by the header.
+// sample is the CSV the example provisions unless -csv names another: built in, so that the
+// example runs from any folder.
+//
+//go:embed companies.csv
+var sample string
+
+// readCSV reads the rows of the file name (the sample when "") as maps keyed by the header.
 func readCSV(name string) []map[string]string {
-	f, err := os.Open(name)
-	if err != nil {
-		log.Fatal(err)
+	var r io.Reader = strings.NewReader(sample)
+	if name != "" {
+		f, err := os.Open(name)
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer f.Close()
+		r = f
 	}
-	defer f.Close()
-	records, err := csv.NewReader(f).ReadAll()
+	records, err := csv.NewReader(r).ReadAll()
 	if err != nil || len(records) < 1 {
 		log.Fatalf("%s: %v", name, err)
 	}

@@ -14,7 +14,7 @@ func TestRunTwice(t *testing.T) {
 	fake := loyaltytest.NewServer()
 	t.Cleanup(fake.Close)
 	ctx := context.Background()
-	rows := readCSV("../../testdata/companies.csv")
+	rows := readCSV("")
 	first := map[string]int{}
 	for _, row := range rows[:2] { // killed after two
 		r := provision(ctx, fake.Client, row)
