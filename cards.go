@@ -3,6 +3,7 @@ package loyalty
 import (
 	"context"
 	"iter"
+	"strconv"
 )
 
 // CardsService issues cards to customers, reads and deletes them, and applies card actions
@@ -319,4 +320,44 @@ func (s *CardsService) Delete(ctx context.Context, id string) (*Response, error)
 		return nil, err
 	}
 	return s.client.do(ctx, &call{method: "DELETE", path: "cards/" + p})
+}
+
+// FindOrIssue returns the customer's card from the template, issuing it if there is none
+// yet. A repeat is answered from the client's ledger with one GET. After an issue whose
+// answer was lost it looks again (the options' waits apart) and issues again only when the card
+// still does not show once the issue can no longer be in flight (once.InFlight after it
+// ended): the card list is read from the cards themselves, not from a history that could
+// lag.
+//
+// Errors: ErrInvalidArgument for a request without customer or template (nothing sent);
+// *OutcomeUnknownError when the card does not show before the looks run out; the API's
+// *APIError (ErrNotFound for an unknown customer or template); an ErrLedger error when the
+// ledger fails.
+//
+// API: GET /api/v2/cards, POST /api/v2/cards; GET /api/v2/cards/{id} for a repeat
+func (s *CardsService) FindOrIssue(ctx context.Context, req *CardCreateRequest, once *OnceOptions) (*Card, *Response, error) {
+	if err := begin((*service)(s), ctx, req); err != nil {
+		return nil, nil, err
+	}
+	key := s.client.onceKey("issue", req.CustomerID, strconv.Itoa(req.TemplateID))
+	return createOnce(ctx, s.client, key, once, creator[Card]{
+		find:   func(ctx context.Context) (*Card, *Response, error) { return s.issued(ctx, req) },
+		create: func(ctx context.Context) (*Card, *Response, error) { return s.Create(ctx, req) },
+		get:    s.Get,
+		id:     func(c *Card) string { return c.ID },
+	})
+}
+
+// issued finds the customer's card from the template.
+func (s *CardsService) issued(ctx context.Context, req *CardCreateRequest) (*Card, *Response, error) {
+	cards, resp, err := s.List(ctx, &CardListOptions{CustomerID: req.CustomerID, TemplateID: req.TemplateID})
+	if err != nil {
+		return nil, resp, err
+	}
+	for i := range cards {
+		if cards[i].CustomerID == req.CustomerID && cards[i].TemplateID == req.TemplateID {
+			return &cards[i], resp, nil
+		}
+	}
+	return nil, resp, nil
 }

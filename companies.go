@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"iter"
 	"log/slog"
+	"strconv"
+	"strings"
 )
 
 // CompaniesService manages an agency's sub-accounts (companies). To act as a company, get a
@@ -334,4 +336,71 @@ func (s *CompaniesService) ChangeTariff(ctx context.Context, id int, req *Change
 		return nil, nil, invalid("tariffPeriod", "must be one of trial, month, two_months, quarter, six_months, nine_months, year")
 	}
 	return fetch[Company](ctx, s.client, call{method: "POST", path: "companies/" + p + changeTariffPath, body: req})
+}
+
+// CreateOnce creates a company unless one with the same email (any case) already exists, and
+// returns that one instead: an agency script that crashed half-way can run again. The API
+// has no external id for companies and no email filter, so it lists every company of the
+// agency before creating (one request per 1,000 companies); a repeat is answered from the
+// client's ledger with one GET. After a create whose answer was lost it lists again,
+// the options' waits apart, and creates again only when the company still does not show once the
+// create can no longer be in flight (once.InFlight after it ended): the API does not refuse
+// a second company with the same email. If the looks run out first, the error stays an
+// *OutcomeUnknownError, remembered in the ledger so that the next run finds out before it
+// sends. The company returned was read with Get, so it carries its APIKey.
+//
+// Errors: ErrInvalidArgument for an incomplete request (nothing sent);
+// *OutcomeUnknownError; the API's *APIError (ErrValidation for an unknown tariff, say); an
+// ErrLedger error when the ledger fails.
+//
+// API: GET /api/v2/companies, POST /api/v2/companies, GET /api/v2/companies/{id}
+func (s *CompaniesService) CreateOnce(ctx context.Context, req *CompanyCreateRequest, once *OnceOptions) (*Company, *Response, error) {
+	if err := begin((*service)(s), ctx, req); err != nil {
+		return nil, nil, err
+	}
+	key := s.client.onceKey("company", strings.ToLower(strings.TrimSpace(req.Email)))
+	return createOnce(ctx, s.client, key, once, creator[Company]{
+		find: func(ctx context.Context) (*Company, *Response, error) { return s.byEmail(ctx, req.Email) },
+		create: func(ctx context.Context) (*Company, *Response, error) {
+			created, resp, err := s.Create(ctx, req)
+			if err != nil {
+				return nil, resp, err
+			}
+			return s.Get(ctx, created.ID) // whole, with its key
+		},
+		get: func(ctx context.Context, id string) (*Company, *Response, error) {
+			n, err := strconv.Atoi(id)
+			if err != nil {
+				return nil, nil, invalid("ledger", "recorded a company id that is not a number")
+			}
+			return s.Get(ctx, n)
+		},
+		id: func(c *Company) string { return strconv.Itoa(c.ID) },
+	})
+}
+
+// byEmail finds a company by its email among every company, and reads it whole. The response
+// is the read's, or the last page's when there is none.
+func (s *CompaniesService) byEmail(ctx context.Context, email string) (*Company, *Response, error) {
+	opts := &CompanyListOptions{ListOptions: ListOptions{ItemsPerPage: MaxItemsPerPage}}
+	var prev []Company
+	for page := 1; ; page++ {
+		opts.Page = page
+		list, resp, err := s.List(ctx, opts)
+		if err == nil && len(list) > 0 {
+			err = checkProgress(resp, page, list, prev)
+		}
+		if err != nil {
+			return nil, resp, err
+		}
+		for _, c := range list {
+			if strings.EqualFold(c.Email, email) {
+				return s.Get(ctx, c.ID)
+			}
+		}
+		if len(list) == 0 || lastPage(resp, len(list)) {
+			return nil, resp, nil
+		}
+		prev = list
+	}
 }

@@ -3,6 +3,7 @@ package loyalty
 import (
 	"context"
 	"iter"
+	"strings"
 )
 
 // CustomersService manages customers, the people cards are issued to.
@@ -203,3 +204,66 @@ func (s *CustomersService) Delete(ctx context.Context, id string) (*Response, er
 	}
 	return s.client.do(ctx, &call{method: "DELETE", path: "customers/" + p})
 }
+
+// FindOrCreate creates a customer, or returns the existing one with the same email or phone.
+// The API refuses a second customer with an email or phone already in use (409), so a create
+// whose answer was lost is resolved by looking the customer up, and created again only when
+// the look-up finds nobody: if the first create did land after all, the second gets a 409
+// and the look-up finds it. A repeat for the same email and phone is answered from the
+// client's ledger with one GET. The response is the create's (201), the look-up's or the
+// read's (200).
+//
+// Errors: ErrInvalidArgument for a request without a first name, or with neither an email
+// nor a phone (nothing sent); the create's *APIError (a 409 the look-up cannot explain, say); an
+// ErrLedger error when the ledger fails.
+//
+// API: GET /api/v2/customers, POST /api/v2/customers; GET /api/v2/customers/{id} for a
+// repeat
+func (s *CustomersService) FindOrCreate(ctx context.Context, req *CustomerCreateRequest) (*Customer, *Response, error) {
+	if err := begin((*service)(s), ctx, req); err != nil {
+		return nil, nil, err
+	}
+	key := s.client.onceKey("customer", strings.ToLower(strings.TrimSpace(req.Email)), digits(req.Phone))
+	return createOnce(ctx, s.client, key, nil, creator[Customer]{
+		find:               func(ctx context.Context) (*Customer, *Response, error) { return s.find(ctx, req) },
+		create:             func(ctx context.Context) (*Customer, *Response, error) { return s.Create(ctx, req) },
+		get:                s.Get,
+		id:                 func(c *Customer) string { return c.ID },
+		conflictIsExisting: true,
+	})
+}
+
+// find looks a customer up by the request's email, then its phone.
+func (s *CustomersService) find(ctx context.Context, req *CustomerCreateRequest) (*Customer, *Response, error) {
+	var resp *Response
+	for _, o := range []*CustomerListOptions{{Email: req.Email}, {Phone: req.Phone}} {
+		if o.Email == "" && o.Phone == "" {
+			continue
+		}
+		list, r, err := s.List(ctx, o)
+		if err != nil {
+			return nil, r, err
+		}
+		resp = r
+		for i := range list {
+			c := &list[i]
+			if o.Email != "" && strings.EqualFold(c.Email, o.Email) || o.Phone != "" && samePhone(c.Phone, o.Phone) {
+				return c, r, nil
+			}
+		}
+	}
+	return nil, resp, nil
+}
+
+// digits keeps the digits of a phone number: "+1 555-0142" is "15550142".
+func digits(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, s)
+}
+
+// samePhone compares phone numbers by their digits.
+func samePhone(a, b string) bool { return digits(a) != "" && digits(a) == digits(b) }

@@ -107,7 +107,7 @@
 // before it sends again. A repeat returns the card and ErrAlreadyApplied. Every judgement is
 // made on the server's clock; "not applied" needs evidence (the card unchanged since before
 // the attempt, or the history shown to cover the card's last change) and waits until the
-// attempt can no longer be in flight at the server (Once.InFlight). Customers.FindOrCreate,
+// attempt can no longer be in flight at the server (OnceOptions.InFlight). Customers.FindOrCreate,
 // Cards.FindOrIssue and Companies.CreateOnce do the same for creates. The README's "When the
 // outcome is unknown" says what each covers and costs.
 //

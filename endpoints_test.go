@@ -303,7 +303,7 @@ func endpoints() []endpoint {
 		tc := actionCases[a]
 		ct := a.CardTypes()[0]
 		for _, t := range a.CardTypes() {
-			if cond, _ := ActionCondition(a, t); cond == Always {
+			if cond, _ := ActionCondition(a, t); cond == ConditionAlways {
 				ct = t
 				break
 			}

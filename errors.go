@@ -546,3 +546,94 @@ func truncate(s string, n int) string {
 	}
 	return s[:n] + "…"
 }
+
+// ActionNotAllowedError is the refusal of a card action that does not fit the card: its type,
+// its template's mechanics, or its membership limits. When the client refused it, nothing was
+// sent. When the server refused it ("Irrelevant accrual type"), ByServer is true and Err holds
+// the server's *APIError.
+type ActionNotAllowedError struct {
+	Action Action
+	CardID string
+	// CardType is the card's type, or CardTypeUnknown when the server refused a card whose type
+	// the client did not know.
+	CardType CardType
+	// AllowedTypes are the card types the action applies to.
+	AllowedTypes []CardType
+	// Reason says what did not fit.
+	Reason   string
+	ByServer bool
+	Err      error
+}
+
+// Error names the action, the card, its type and the types the action applies to.
+func (e *ActionNotAllowedError) Error() string {
+	who := "client"
+	if e.ByServer {
+		who = "server"
+	}
+	names := make([]string, len(e.AllowedTypes))
+	for i, t := range e.AllowedTypes {
+		names[i] = t.String()
+	}
+	s := fmt.Sprintf("loyalty: %s refused by the %s for card %s (type %s): %s; %s applies to %s cards",
+		e.Action, who, e.CardID, e.CardType, e.Reason, e.Action, strings.Join(names, ", "))
+	if takes := methodsFor(e.CardType); takes != "" {
+		s += "; a " + e.CardType.String() + " card takes " + takes
+	}
+	return s
+}
+
+// Is makes errors.Is(err, ErrActionNotAllowed) true.
+func (e *ActionNotAllowedError) Is(target error) bool { return target == ErrActionNotAllowed }
+
+// Unwrap gives the server's *APIError when the server refused.
+func (e *ActionNotAllowedError) Unwrap() error { return e.Err }
+
+// ErrActionNotAllowed matches every *ActionNotAllowedError.
+var ErrActionNotAllowed = errors.New("loyalty: action not allowed for this card")
+
+// ErrBadDelivery matches every refusal of ParseEvent and WebhookHandler: a delivery that is
+// malformed, too large, too old, or fails verification.
+var ErrBadDelivery = errors.New("loyalty: bad webhook delivery")
+
+type deliveryError struct {
+	status int
+	reason string
+}
+
+// Error says why the delivery was refused.
+func (e *deliveryError) Error() string { return "loyalty: bad webhook delivery: " + e.reason }
+
+// Is makes errors.Is(err, ErrBadDelivery) true.
+func (e *deliveryError) Is(target error) bool { return target == ErrBadDelivery }
+
+func badDelivery(status int, format string, args ...any) error {
+	return &deliveryError{status: status, reason: fmt.Sprintf(format, args...)}
+}
+
+// ErrLedger matches every failure of the ledger itself (a Redis that cannot be reached, say).
+// The call it guarded sent nothing new: a ledger that cannot answer is never taken as
+// permission to send.
+var ErrLedger = errors.New("loyalty: the once-ledger failed")
+
+// ledgerError wraps a ledger's own failure so that errors.Is(err, ErrLedger) holds.
+type ledgerError struct {
+	op  string
+	err error
+}
+
+func (e *ledgerError) Error() string { return "loyalty: once-ledger " + e.op + ": " + e.err.Error() }
+
+func (e *ledgerError) Unwrap() error { return e.err }
+
+func (e *ledgerError) Is(target error) bool { return target == ErrLedger }
+
+// ErrNoProgress matches the error of an iterator (All) that stopped because the server's
+// pages did not advance: it answered another page than the one asked for, sent a page equal
+// to the one before, or kept sending items past the pages its meta announced. Without the
+// check, a server that ignores the page parameter would keep a loop running forever.
+var ErrNoProgress = errors.New("loyalty: the list makes no progress")
+
+// ErrSecretNotMarshalled is json.Marshal's error for a value holding a non-empty Secret.
+var ErrSecretNotMarshalled = errors.New(`loyalty: a Secret is not written to JSON (it would be lost, or leak): ` +
+	`keep Reveal() in your secret store, and clear the field before marshalling`)

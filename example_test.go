@@ -170,7 +170,7 @@ func ExampleCardsService_ApplyOnce() {
 	for range 2 { // the second time, the POS sends the receipt again
 		card, _, err := client.Cards.ApplyOnce(ctx, card.ID, loyalty.Bind(client.Cards.AddStamps, 2),
 			&loyalty.ActionOptions{Reference: "receipt-8812", Comment: "till 3"},
-			&loyalty.Once{Settle: 10 * time.Millisecond}) // at a real till, leave Once nil
+			&loyalty.OnceOptions{Settle: 10 * time.Millisecond}) // at a real till, leave the options nil
 		switch {
 		case errors.Is(err, loyalty.ErrAlreadyApplied):
 			// the POS sent this receipt before: nothing was sent now, card is as it stands

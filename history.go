@@ -2,7 +2,10 @@ package loyalty
 
 import (
 	"context"
+	"fmt"
 	"iter"
+	"net/http"
+	"time"
 )
 
 // OperationsService reads the operations history: one row per card action. After an
@@ -85,4 +88,335 @@ func (s *OperationsService) All(ctx context.Context, opts *OperationListOptions)
 		return failed[Operation](err)
 	}
 	return walk[Operation](ctx, s.client, "operations", opts)
+}
+
+// Outcome is what the history says of an action sent with a reference.
+type Outcome int
+
+const (
+	// OutcomeUnknown: the history cannot tell yet (it may lag behind the card, the request
+	// may still be in flight at the server). Do not send again.
+	OutcomeUnknown Outcome = iota
+	// OutcomeApplied: an operation carries the reference.
+	OutcomeApplied
+	// OutcomeNotApplied: the evidence shows the reference was not applied, and no attempt
+	// can still be. Sending again is safe.
+	OutcomeNotApplied
+)
+
+// String names the outcome: "applied", "not applied" or "unknown".
+func (o Outcome) String() string {
+	switch o {
+	case OutcomeApplied:
+		return "applied"
+	case OutcomeNotApplied:
+		return "not applied"
+	}
+	return "unknown"
+}
+
+// Finding is the answer of FindReference, and what ApplyOnce learned before it decided.
+type Finding struct {
+	// Outcome is the verdict: applied, not applied, or unknown.
+	Outcome Outcome
+	// Operation is the history row that carries the reference, when Outcome is applied.
+	Operation *Operation
+	// Card is the card as the look-up read it (nil for a verdict that came from the ledger
+	// alone).
+	Card *Card
+	// ServerTime is the server's clock when the card was read: the clock every verdict is
+	// judged on.
+	ServerTime time.Time
+	// Reason says how the verdict was reached, or why it could not be.
+	Reason string
+}
+
+// settleMargin covers what separates two readings of the server's clock: its timestamps have
+// whole seconds, and a cluster's machines differ by a little.
+const settleMargin = 2 * time.Second
+
+// DefaultInFlight is the least time a request the client gave up on may still be applied by
+// the server: a proxy or a queue may hold it, and the server works on it until its own limit
+// (30 s is PHP's). A verdict of "not applied" waits at least this long (or the client's
+// per-attempt timeout, when longer) after the attempt ended. Set OnceOptions.InFlight or
+// ReferenceQuery.InFlight to your own bound.
+const DefaultInFlight = 30 * time.Second
+
+// DefaultWindow is how far back the look-up made before a first send searches the history.
+const DefaultWindow = DefaultLedgerKeep
+
+// ReferenceQuery asks FindReference about one reference on one card.
+type ReferenceQuery struct {
+	// CardID is the card the action was sent to, and Reference the one it carried
+	// (ActionOptions.Reference).
+	CardID    string
+	Reference string
+	// Since is when your attempt was sent and Ended when your client gave up on it (Since
+	// when zero), on this machine's clock. Only the time elapsed since each is used: the
+	// verdicts themselves are judged on the server's clock, so a clock here that is hours
+	// off, or a far time zone, changes nothing.
+	//
+	// Leave both zero to ask whether the reference was applied at any time within Window,
+	// with no attempt of yours outstanding: the question ApplyOnce asks before its first
+	// send.
+	Since, Ended time.Time
+	// InFlight is how long after Ended the server may still apply the attempt: "not
+	// applied" is never answered sooner (default: the larger of DefaultInFlight and the
+	// client's per-attempt timeout).
+	InFlight time.Duration
+	// Window is how far back a query without Since searches (DefaultWindow when zero).
+	Window time.Duration
+	// HistoryLag, when set, is a bound you know the history's lag behind the cards to keep:
+	// a card change older than it then counts as shown in the history. The API documents no
+	// such bound, so none is assumed unless you give one.
+	HistoryLag time.Duration
+}
+
+// FindReference tells whether a card action sent with ActionOptions.Reference was applied.
+//
+// It answers OutcomeApplied when a history row of the card carries the reference, with the
+// row. It answers OutcomeNotApplied only on evidence, and for an attempt of yours only once
+// InFlight has passed since it ended (until then the server may still apply it):
+//
+//   - the card has not changed since before the attempt (an applied action changes the card,
+//     and the card is read fresh), or
+//   - the history has caught up with the card: it shows a row at or after the card's last
+//     change (or, for a card whose last change wrote no row, a row of the account after it),
+//     and no row carries the reference, or
+//   - for a query without an attempt: the card has not changed since it was issued, or
+//     within Window, or
+//   - the card's last change is older than a HistoryLag you gave.
+//
+// Anything less is OutcomeUnknown: ask again later. Every time is judged on the server's
+// clock (the answer's createdAt or Date): this machine's clock only measures how long ago the
+// attempt was. History rows are assumed to become visible in the order they were written.
+//
+// It reads the card, then the card's history for the days around the attempt (or the
+// Window), 1,000 rows a page, and stops at the reference; when the card's own rows cannot
+// show its last change it reads one or two rows of the account's history as well.
+//
+// Returns the finding with the card's read response. Errors: those of Cards.Get
+// (ErrNotFound for an unknown card); a history that cannot be read is a finding of
+// OutcomeUnknown, not an error; ErrInvalidArgument for an empty card id or reference.
+//
+// API: GET /api/v2/cards/{id}, then GET /api/v2/operations
+func (s *OperationsService) FindReference(ctx context.Context, q ReferenceQuery) (*Finding, *Response, error) {
+	if err := (*service)(s).ready(ctx); err != nil {
+		return nil, nil, err
+	}
+	if q.Reference == "" {
+		return nil, nil, invalid("reference", "must not be empty")
+	}
+	if err := checkReference(q.Reference); err != nil {
+		return nil, nil, err
+	}
+	var a *attempt
+	switch {
+	case !q.Since.IsZero():
+		a = &attempt{sent: q.Since, ended: q.Ended}
+		if a.ended.IsZero() {
+			a.ended = q.Since
+		}
+	case !q.Ended.IsZero():
+		return nil, nil, invalid("since", "must be set when ended is")
+	}
+	return s.find(ctx, q.CardID, q.Reference, a, verdictBounds{
+		inFlight: s.client.inFlight(q.InFlight), window: orDefault(q.Window, DefaultWindow), lag: q.HistoryLag})
+}
+
+// attempt is one send of a referenced action, as the look-ups judge it.
+type attempt struct {
+	// sent and ended are this machine's clock around the send; zero for an attempt known only
+	// from the ledger (another call's, perhaps another process's).
+	sent, ended time.Time
+	// serverSent and serverEnded place the attempt on the server's clock when that is known:
+	// from a look-up made just before the send, or from the ledger.
+	serverSent, serverEnded time.Time
+}
+
+// earlier is the attempt an unknown ledger entry stands for, claimed at granted (this
+// machine's clock). An entry that could not place its attempt on the server's clock (its
+// look-ups failed, or it is a claim whose holder never recorded an outcome) stands for an
+// attempt sent at some time before, and ended by the claim at the latest.
+func earlier(e LedgerEntry, granted time.Time) *attempt {
+	if e.Ended.IsZero() {
+		return &attempt{ended: granted}
+	}
+	return &attempt{serverSent: e.Sent, serverEnded: e.Ended}
+}
+
+// start places the attempt's send on the server's clock, given a reading of it at read (this
+// machine's clock); ok is false when when it was sent is not known.
+func (a *attempt) start(serverNow, read time.Time) (time.Time, bool) {
+	switch {
+	case !a.serverSent.IsZero():
+		return a.serverSent, true
+	case !a.sent.IsZero():
+		return serverNow.Add(-read.Sub(a.sent)), true
+	}
+	return time.Time{}, false
+}
+
+// verdictBounds are the bounds a verdict on a reference is judged by.
+type verdictBounds struct {
+	inFlight, window, lag time.Duration
+}
+
+// inFlight is the in-flight bound to judge by: the caller's, or the default.
+func (c *Client) inFlight(d time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return max(DefaultInFlight, c.attemptTimeout)
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
+}
+
+// find reads the card and its history and judges: a nil attempt asks whether the reference
+// was ever applied within the window.
+func (s *OperationsService) find(ctx context.Context, id, ref string, a *attempt, ls verdictBounds) (*Finding, *Response, error) {
+	card, resp, err := s.client.Cards.Get(ctx, id)
+	if err != nil {
+		return nil, resp, err
+	}
+	read := time.Now()
+	serverNow := serverTime(resp)
+	f := &Finding{Card: card, ServerTime: serverNow}
+
+	// from is the server time from which a row matters: the attempt's send, or the window
+	// when there is none, or none known.
+	var from time.Time
+	if !serverNow.IsZero() {
+		from = serverNow.Add(-ls.window)
+		if a != nil {
+			if start, ok := a.start(serverNow, read); ok {
+				from = start
+			}
+		}
+	}
+	opts := &OperationListOptions{CardID: id, ListOptions: ListOptions{ItemsPerPage: MaxItemsPerPage}}
+	if !serverNow.IsZero() {
+		// The filters' time zone is not documented: a day more on each side covers them all.
+		opts.StartDate, opts.EndDate = DateOf(from.UTC().AddDate(0, 0, -1)), DateOf(serverNow.UTC().AddDate(0, 0, 1))
+	}
+	var newest time.Time
+	for op, err := range s.All(ctx, opts) {
+		if err != nil {
+			f.Reason = "the history could not be read: " + err.Error()
+			return f, resp, nil
+		}
+		if got, ok := ReferenceOf(op.Comment); ok && got == ref {
+			f.Outcome, f.Operation, f.Reason = OutcomeApplied, &op, "a history row carries the reference"
+			return f, resp, nil
+		}
+		if op.CreatedAt.Time.After(newest) {
+			newest = op.CreatedAt.Time
+		}
+	}
+	f.Outcome, f.Reason = s.judge(ctx, card, a, ls, serverNow, read, from, newest)
+	return f, resp, nil
+}
+
+// judge decides between not applied and unknown for a reference no row carries.
+func (s *OperationsService) judge(ctx context.Context, card *Card, a *attempt, ls verdictBounds, serverNow, read, from, newest time.Time) (Outcome, string) {
+	changed := card.UpdatedAt.Time
+	if serverNow.IsZero() || changed.IsZero() {
+		return OutcomeUnknown, "the server's time or the card's last change is unknown"
+	}
+	var start time.Time
+	startKnown := false
+	if a != nil {
+		if left := a.inFlightLeft(read, serverNow, ls.inFlight); left > 0 {
+			return OutcomeUnknown, fmt.Sprintf("the attempt may still be in flight at the server (for %s after it ended; %s to go)",
+				ls.inFlight, left.Round(time.Millisecond))
+		}
+		start, startKnown = a.start(serverNow, read)
+		if startKnown && changed.Before(start.Add(-settleMargin)) {
+			return OutcomeNotApplied, "the card has not changed since before the attempt"
+		}
+	}
+	switch {
+	case !newest.IsZero() && !newest.Before(changed):
+		return OutcomeNotApplied, fmt.Sprintf("the history shows the card's last change (%s) and no row carries the reference", changed.Format(time.RFC3339))
+	case a == nil && !card.CreatedAt.IsZero() && !changed.After(card.CreatedAt.Time):
+		return OutcomeNotApplied, "the card has not changed since it was issued"
+	case a == nil && changed.Before(from):
+		return OutcomeNotApplied, "the card has not changed within the window searched"
+	case ls.lag > 0 && serverNow.Sub(changed) >= ls.lag+settleMargin:
+		return OutcomeNotApplied, fmt.Sprintf("the card's last change is older than the history lag allowed (%s), and no row carries the reference", ls.lag)
+	case s.accountShowsAfter(ctx, changed, serverNow):
+		return OutcomeNotApplied, "the account's history shows a change made after the card's last one, and no row carries the reference"
+	case a == nil:
+		return OutcomeUnknown, "the card changed recently, and the history does not show that change yet"
+	case !startKnown:
+		return OutcomeUnknown, "the card changed, and the history does not show that change yet"
+	case !changed.After(start.Add(settleMargin)):
+		return OutcomeUnknown, "the card last changed about when the attempt began (timestamps have whole seconds), and the history does not show that change yet"
+	}
+	return OutcomeUnknown, "the card changed after the attempt began, and the history does not show that change yet"
+}
+
+// bound is how long after the attempt the looks must go on for a verdict: the in-flight
+// bound, and the margin of two server clock readings for an attempt known by them alone.
+func (a *attempt) bound(inFlight time.Duration) time.Duration {
+	if a != nil && a.ended.IsZero() {
+		return inFlight + settleMargin
+	}
+	return inFlight
+}
+
+// inFlightLeft is how long the server may still apply the attempt.
+func (a *attempt) inFlightLeft(read, serverNow time.Time, inFlight time.Duration) time.Duration {
+	if !a.ended.IsZero() {
+		return inFlight - read.Sub(a.ended)
+	}
+	if !a.serverEnded.IsZero() {
+		// Two readings of the server's clock, each short of the truth by up to a second.
+		return inFlight + settleMargin - serverNow.Sub(a.serverEnded)
+	}
+	return inFlight // nothing says when it ended: it may still be in flight
+}
+
+// accountShowsAfter reports whether the account's history shows a row written after changed
+// (in a later second). Rows become visible in the order they are written, so the card's own
+// row for its last change, if it wrote one, shows too. The history's order is not documented:
+// it reads the first and the last row of the days concerned.
+func (s *OperationsService) accountShowsAfter(ctx context.Context, changed, serverNow time.Time) bool {
+	opts := &OperationListOptions{StartDate: DateOf(changed.UTC()), EndDate: DateOf(serverNow.UTC().AddDate(0, 0, 1)),
+		ListOptions: ListOptions{Page: 1, ItemsPerPage: 1}}
+	rows, resp, err := s.List(ctx, opts)
+	if err != nil || len(rows) == 0 {
+		return false
+	}
+	if rows[0].CreatedAt.Time.After(changed) {
+		return true
+	}
+	if resp.Meta == nil || resp.Meta.TotalItems <= 1 {
+		return false
+	}
+	opts.Page = resp.Meta.TotalItems
+	rows, _, err = s.List(ctx, opts)
+	return err == nil && len(rows) == 1 && rows[0].CreatedAt.Time.After(changed)
+}
+
+// serverTime is the server's clock at the answer: the envelope's createdAt, else the Date
+// header.
+func serverTime(resp *Response) time.Time {
+	if resp == nil {
+		return time.Time{}
+	}
+	if !resp.CreatedAt.IsZero() {
+		return resp.CreatedAt.Time
+	}
+	if resp.Response != nil {
+		if t, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
+			return t
+		}
+	}
+	return time.Time{}
 }

@@ -7,13 +7,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/davecgh/go-spew/spew"
 	"log/slog"
 	"net/http"
 	"net/http/httputil"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/davecgh/go-spew/spew"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"

@@ -140,14 +140,14 @@ func TestOnceKeysCarryNoSecret(t *testing.T) {
 func TestOnceWaitsAreFewAndPassTheBound(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
-		once     *Once
+		once     *OnceOptions
 		inFlight time.Duration
 		most     int
 	}{
 		{nil, 30 * time.Second, 8},
-		{&Once{Settle: 1}, 30 * time.Second, 20},
-		{&Once{Settle: time.Second}, time.Minute, 10},
-		{&Once{Settle: 10 * time.Millisecond}, 400 * time.Millisecond, 10},
+		{&OnceOptions{Settle: 1}, 30 * time.Second, 20},
+		{&OnceOptions{Settle: time.Second}, time.Minute, 10},
+		{&OnceOptions{Settle: 10 * time.Millisecond}, 400 * time.Millisecond, 10},
 	} {
 		waits := tt.once.waits(tt.inFlight)
 		var total time.Duration
@@ -157,7 +157,7 @@ func TestOnceWaitsAreFewAndPassTheBound(t *testing.T) {
 		assert.Greater(t, total, tt.inFlight, "%+v", tt.once)
 		assert.LessOrEqual(t, len(waits), tt.most, "%+v: %v", tt.once, waits)
 	}
-	assert.Len(t, (&Once{Lookups: 3}).waits(time.Hour), 3)
+	assert.Len(t, (&OnceOptions{Lookups: 3}).waits(time.Hour), 3)
 }
 
 // claimOf is Claim in the older three-value form, for tests that look at the entry alone.

@@ -123,7 +123,7 @@ func TestApplyOnceResumesAnUnknownThatWasApplied(t *testing.T) {
 	require.NoError(t, err)
 	ledger := newSeededLedger(unknownAt(r.issued))
 	c := r.client(t, ledger)
-	_, _, err = c.Cards.ApplyOnce(ctx, r.card, loyalty.Bind(c.Cards.AddStamps, 1), stampOpts("r-resumed"), &loyalty.Once{Settle: time.Millisecond})
+	_, _, err = c.Cards.ApplyOnce(ctx, r.card, loyalty.Bind(c.Cards.AddStamps, 1), stampOpts("r-resumed"), &loyalty.OnceOptions{Settle: time.Millisecond})
 	var already *loyalty.AlreadyAppliedError
 	require.ErrorAs(t, err, &already)
 	assert.Equal(t, loyalty.OutcomeApplied, already.Finding.Outcome)
@@ -140,7 +140,7 @@ func TestApplyOnceResumesAnUnknownThatWasNotApplied(t *testing.T) {
 	r.clk.shift(10 * time.Minute)
 	ledger := newSeededLedger(unknownAt(r.issued.Add(time.Minute))) // after the card last changed, long ago
 	c := r.client(t, ledger)
-	card, _, err := c.Cards.ApplyOnce(ctx, r.card, loyalty.Bind(c.Cards.AddStamps, 1), stampOpts("r-lost"), &loyalty.Once{Settle: time.Millisecond})
+	card, _, err := c.Cards.ApplyOnce(ctx, r.card, loyalty.Bind(c.Cards.AddStamps, 1), stampOpts("r-lost"), &loyalty.OnceOptions{Settle: time.Millisecond})
 	require.NoError(t, err)
 	assert.Equal(t, 1, card.Balance.NumberStampsTotal)
 	assert.Equal(t, 1, r.srv.Requests("POST /api/v2/cards/{id}/add-stamp"))
@@ -160,7 +160,7 @@ func TestApplyOnceResumesAnUnknownTheHistoryCannotShowYet(t *testing.T) {
 	ledger := newSeededLedger(seed)
 	c := r.client(t, ledger)
 	_, _, err = c.Cards.ApplyOnce(ctx, r.card, loyalty.Bind(c.Cards.AddStamps, 1), stampOpts("r-lagging"),
-		&loyalty.Once{Settle: time.Millisecond, Lookups: 2})
+		&loyalty.OnceOptions{Settle: time.Millisecond, Lookups: 2})
 	var unknown *loyalty.OutcomeUnknownError
 	require.ErrorAs(t, err, &unknown)
 	assert.Contains(t, err.Error(), "an earlier call with this reference lost its answer")
@@ -198,7 +198,7 @@ func TestFindOrIssueResumesAnUnknownThatWasNotCreated(t *testing.T) {
 	ledger := newSeededLedger(unknownAt(r.issued))
 	c := r.client(t, ledger)
 	_, _, err = c.Cards.FindOrIssue(ctx, &loyalty.CardCreateRequest{CustomerID: customer.ID, TemplateID: r.srv.TemplateID(loyalty.CardTypeStamp)},
-		&loyalty.Once{Settle: time.Millisecond})
+		&loyalty.OnceOptions{Settle: time.Millisecond})
 	require.NoError(t, err)
 	assert.Equal(t, 2, r.srv.Requests("POST /api/v2/cards"), "the set-up's card and this one")
 	assert.Equal(t, []loyalty.LedgerState{loyalty.LedgerApplied}, ledger.recorded())
@@ -217,7 +217,7 @@ func TestFindOrIssueRecordsAnUnknownStillInFlight(t *testing.T) {
 	ledger := newSeededLedger(seed)
 	c := r.client(t, ledger)
 	_, _, err = c.Cards.FindOrIssue(ctx, &loyalty.CardCreateRequest{CustomerID: customer.ID, TemplateID: r.srv.TemplateID(loyalty.CardTypeStamp)},
-		&loyalty.Once{Settle: time.Millisecond, Lookups: 1, InFlight: time.Hour})
+		&loyalty.OnceOptions{Settle: time.Millisecond, Lookups: 1, InFlight: time.Hour})
 	require.True(t, loyalty.IsOutcomeUnknown(err), "%v", err)
 	assert.Equal(t, 1, r.srv.Requests("POST /api/v2/cards"), "nothing issued")
 	require.Equal(t, []loyalty.LedgerState{loyalty.LedgerUnknown}, ledger.recorded())
@@ -252,7 +252,7 @@ func TestApplyOnceReportsASuccessTheLedgerCouldNotRecord(t *testing.T) {
 	var logs bytes.Buffer
 	var mu sync.Mutex
 	c := r.client(t, ledger, loyalty.WithLogger(slog.New(slog.NewTextHandler(&lockedWriter{w: &logs, mu: &mu}, nil))))
-	once := &loyalty.Once{Hold: 200 * time.Millisecond, Settle: time.Millisecond}
+	once := &loyalty.OnceOptions{Hold: 200 * time.Millisecond, Settle: time.Millisecond}
 	card, _, err := c.Cards.ApplyOnce(ctx, r.card, loyalty.Bind(c.Cards.AddStamps, 1), stampOpts("r-unrecorded"), once)
 	require.NoError(t, err)
 	assert.Equal(t, 1, card.Balance.NumberStampsTotal)
@@ -294,7 +294,7 @@ func TestFindOrIssueRecordsItsOwnLostIssue(t *testing.T) {
 	ledger := newSeededLedger(loyalty.LedgerEntry{})
 	c := r.client(t, ledger, loyalty.WithTimeout(50*time.Millisecond))
 	_, _, err = c.Cards.FindOrIssue(ctx, &loyalty.CardCreateRequest{CustomerID: customer.ID, TemplateID: r.srv.TemplateID(loyalty.CardTypeStamp)},
-		&loyalty.Once{Settle: time.Millisecond, Lookups: 1, InFlight: time.Hour})
+		&loyalty.OnceOptions{Settle: time.Millisecond, Lookups: 1, InFlight: time.Hour})
 	require.True(t, loyalty.IsOutcomeUnknown(err), "%v", err)
 	r.srv.WaitIdle()
 	require.Equal(t, []loyalty.LedgerState{loyalty.LedgerUnknown}, ledger.recorded())

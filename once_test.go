@@ -47,7 +47,7 @@ func TestApplyOnceHoldsUnderServerClockSkew(t *testing.T) {
 			id := stampCard(t, srv)
 			srv.InjectFault("POST /api/v2/cards/{id}/add-stamp", loyaltytest.Fault{DropAfter: true, Times: 1})
 			card, _, err := srv.Client.Cards.ApplyOnce(context.Background(), id, loyalty.Bind(srv.Client.Cards.AddStamps, 2),
-				&loyalty.ActionOptions{CardType: loyalty.CardTypeStamp, Reference: "r-skew"}, &loyalty.Once{Settle: 10 * time.Millisecond})
+				&loyalty.ActionOptions{CardType: loyalty.CardTypeStamp, Reference: "r-skew"}, &loyalty.OnceOptions{Settle: 10 * time.Millisecond})
 			require.NoError(t, err)
 			assert.Equal(t, 2, card.Balance.NumberStampsTotal, "two stamps, not four")
 			assert.Equal(t, 1, rowsWith(t, srv.Client, id, "r-skew"))
@@ -68,7 +68,7 @@ func TestApplyOnceIsOnceAcrossCalls(t *testing.T) {
 	require.NoError(t, err)
 	process, err := srv.NewClient(loyalty.WithLedger(loyalty.NewMemoryLedger(0)))
 	require.NoError(t, err)
-	once := &loyalty.Once{Settle: 10 * time.Millisecond}
+	once := &loyalty.OnceOptions{Settle: 10 * time.Millisecond}
 
 	id := stampCard(t, srv)
 	stamp := func(c *loyalty.Client, ref string) (*loyalty.Card, error) {
@@ -150,7 +150,7 @@ func TestApplyOnceWaitsOutAnAttemptStillInFlight(t *testing.T) {
 	clk.shift(time.Minute) // the card last changed long before the attempt
 	srv.InjectFault("POST /api/v2/cards/{id}/add-stamp", loyaltytest.Fault{Hold: faultHold, Times: 1})
 	card, _, err := c.Cards.ApplyOnce(context.Background(), id, loyalty.Bind(c.Cards.AddStamps, 1),
-		&loyalty.ActionOptions{CardType: loyalty.CardTypeStamp, Reference: "held"}, &loyalty.Once{Settle: 20 * time.Millisecond, InFlight: 2 * faultHold})
+		&loyalty.ActionOptions{CardType: loyalty.CardTypeStamp, Reference: "held"}, &loyalty.OnceOptions{Settle: 20 * time.Millisecond, InFlight: 2 * faultHold})
 	require.NoError(t, err)
 	assert.Equal(t, 1, card.Balance.NumberStampsTotal)
 	srv.WaitIdle() // the held stamp has landed
@@ -170,7 +170,7 @@ func TestApplyOnceAssumesNoHistoryLag(t *testing.T) {
 	srv.InjectFault("POST /api/v2/cards/{id}/add-stamp", loyaltytest.Fault{DropAfter: true, Times: 1})
 	card, _, err := srv.Client.Cards.ApplyOnce(context.Background(), id, loyalty.Bind(srv.Client.Cards.AddStamps, 1),
 		&loyalty.ActionOptions{CardType: loyalty.CardTypeStamp, Reference: "lagging"},
-		&loyalty.Once{Settle: 10 * time.Millisecond, InFlight: 10 * time.Millisecond, Lookups: 100})
+		&loyalty.OnceOptions{Settle: 10 * time.Millisecond, InFlight: 10 * time.Millisecond, Lookups: 100})
 	require.NoError(t, err)
 	assert.Equal(t, 1, card.Balance.NumberStampsTotal)
 	assert.Equal(t, 1, srv.Requests("POST /api/v2/cards/{id}/add-stamp"), "sent once")
@@ -208,12 +208,12 @@ func TestApplyOnceLooksBeforeItSends(t *testing.T) {
 	assert.Equal(t, []int{1, 1, 1}, diff(before), "the card, its history, then the action")
 
 	before = count()
-	_, _, err = srv.Client.Cards.ApplyOnce(ctx, id, loyalty.Bind(srv.Client.Cards.AddStamps, 1), opts("r-2"), &loyalty.Once{Fresh: true})
+	_, _, err = srv.Client.Cards.ApplyOnce(ctx, id, loyalty.Bind(srv.Client.Cards.AddStamps, 1), opts("r-2"), &loyalty.OnceOptions{Fresh: true})
 	require.NoError(t, err)
 	assert.Equal(t, []int{0, 0, 1}, diff(before), "a fresh reference: the action alone")
 
 	before = count()
-	_, _, err = srv.Client.Cards.ApplyOnce(ctx, id, loyalty.Bind(srv.Client.Cards.AddStamps, 1), opts("r-2"), &loyalty.Once{Fresh: true})
+	_, _, err = srv.Client.Cards.ApplyOnce(ctx, id, loyalty.Bind(srv.Client.Cards.AddStamps, 1), opts("r-2"), &loyalty.OnceOptions{Fresh: true})
 	require.ErrorIs(t, err, loyalty.ErrAlreadyApplied)
 	assert.Equal(t, []int{1, 0, 0}, diff(before), "a repeat answered by the ledger: one read of the card")
 }
@@ -338,7 +338,7 @@ func TestAClaimOutlivesItsHold(t *testing.T) {
 	require.NoError(t, err)
 	b, err := srv.NewClient(loyalty.WithLedger(ledger))
 	require.NoError(t, err)
-	once := &loyalty.Once{InFlight: 1500 * time.Millisecond, Settle: 50 * time.Millisecond, Hold: 300 * time.Millisecond}
+	once := &loyalty.OnceOptions{InFlight: 1500 * time.Millisecond, Settle: 50 * time.Millisecond, Hold: 300 * time.Millisecond}
 	opts := &loyalty.ActionOptions{CardType: loyalty.CardTypeStamp, Reference: "r-long"}
 	ctx := context.Background()
 	errA := make(chan error, 1)

@@ -79,7 +79,7 @@ var actionCases = map[Action]actionCase{
 		return s.RedeemCoupon(ctx, id, o)
 	}, `{"comment":"till 3","purchaseSum":12.5}`, true},
 	ActionSetMembershipTier: {"SetMembershipTier", func(ctx context.Context, s *CardsService, id string, o *ActionOptions) (*Card, *Response, error) {
-		return s.SetMembershipTier(ctx, id, 4, PeriodMonth, o)
+		return s.SetMembershipTier(ctx, id, 4, MembershipPeriodMonth, o)
 	}, `{"tierId":4,"period":"month"}`, false},
 	ActionSetExpirationDate: {"SetExpirationDate", func(ctx context.Context, s *CardsService, id string, o *ActionOptions) (*Card, *Response, error) {
 		return s.SetExpirationDate(ctx, id, expiry, o)
@@ -89,25 +89,25 @@ var actionCases = map[Action]actionCase{
 // want is the card-type table of the API's product docs, written out by hand so
 // that a slip in the code's table shows up here.
 var want = map[Action]map[CardType]Condition{
-	ActionAddAmount:         {CardTypeCashback: Always},
-	ActionSubtractAmount:    {CardTypeCashback: Always},
-	ActionAddPoints:         {CardTypeDiscount: Always, CardTypeCashback: Always, CardTypeGift: Always},
-	ActionSubtractPoints:    {CardTypeDiscount: Always, CardTypeCashback: Always, CardTypeGift: Always},
-	ActionAddRewards:        {CardTypeStamp: Always},
-	ActionSubtractRewards:   {CardTypeStamp: Always},
-	ActionAddScores:         {CardTypeReward: WithPointsMechanics, CardTypeMultipass: Always},
-	ActionSubtractScores:    {CardTypeReward: Always, CardTypeMultipass: Always},
-	ActionAddStamps:         {CardTypeStamp: Always},
-	ActionSubtractStamps:    {CardTypeStamp: Always},
-	ActionAddVisits:         {CardTypeMultipass: Always, CardTypeMembership: WithoutMembershipLimits, CardTypeStamp: WithVisitMechanics, CardTypeReward: WithVisitMechanics},
-	ActionSubtractVisits:    {CardTypeMultipass: Always, CardTypeMembership: WithMembershipLimits},
-	ActionAddPurchase:       {CardTypeStamp: WithSpendMechanics, CardTypeReward: WithSpendMechanics},
-	ActionSubtractPurchase:  {CardTypeStamp: WithSpendMechanics, CardTypeReward: WithSpendMechanics},
-	ActionReceiveReward:     {CardTypeReward: Always},
-	ActionRedeemCoupon:      {CardTypeCoupon: Always},
-	ActionSetMembershipTier: {CardTypeMembership: Always},
-	ActionSetExpirationDate: {CardTypeStamp: Always, CardTypeCashback: Always, CardTypeMultipass: Always, CardTypeCoupon: Always,
-		CardTypeDiscount: Always, CardTypeGift: Always, CardTypeMembership: Always, CardTypeReward: Always},
+	ActionAddAmount:         {CardTypeCashback: ConditionAlways},
+	ActionSubtractAmount:    {CardTypeCashback: ConditionAlways},
+	ActionAddPoints:         {CardTypeDiscount: ConditionAlways, CardTypeCashback: ConditionAlways, CardTypeGift: ConditionAlways},
+	ActionSubtractPoints:    {CardTypeDiscount: ConditionAlways, CardTypeCashback: ConditionAlways, CardTypeGift: ConditionAlways},
+	ActionAddRewards:        {CardTypeStamp: ConditionAlways},
+	ActionSubtractRewards:   {CardTypeStamp: ConditionAlways},
+	ActionAddScores:         {CardTypeReward: ConditionPointsMechanics, CardTypeMultipass: ConditionAlways},
+	ActionSubtractScores:    {CardTypeReward: ConditionAlways, CardTypeMultipass: ConditionAlways},
+	ActionAddStamps:         {CardTypeStamp: ConditionAlways},
+	ActionSubtractStamps:    {CardTypeStamp: ConditionAlways},
+	ActionAddVisits:         {CardTypeMultipass: ConditionAlways, CardTypeMembership: ConditionMembershipUnlimited, CardTypeStamp: ConditionVisitMechanics, CardTypeReward: ConditionVisitMechanics},
+	ActionSubtractVisits:    {CardTypeMultipass: ConditionAlways, CardTypeMembership: ConditionMembershipLimited},
+	ActionAddPurchase:       {CardTypeStamp: ConditionSpendMechanics, CardTypeReward: ConditionSpendMechanics},
+	ActionSubtractPurchase:  {CardTypeStamp: ConditionSpendMechanics, CardTypeReward: ConditionSpendMechanics},
+	ActionReceiveReward:     {CardTypeReward: ConditionAlways},
+	ActionRedeemCoupon:      {CardTypeCoupon: ConditionAlways},
+	ActionSetMembershipTier: {CardTypeMembership: ConditionAlways},
+	ActionSetExpirationDate: {CardTypeStamp: ConditionAlways, CardTypeCashback: ConditionAlways, CardTypeMultipass: ConditionAlways, CardTypeCoupon: ConditionAlways,
+		CardTypeDiscount: ConditionAlways, CardTypeGift: ConditionAlways, CardTypeMembership: ConditionAlways, CardTypeReward: ConditionAlways},
 }
 
 func TestActionTableMatchesTheReference(t *testing.T) {
@@ -321,11 +321,11 @@ func TestQuantitiesAreChecked(t *testing.T) {
 			}
 		}
 	}
-	calls["tier id 0"] = func() error { _, _, err := s.SetMembershipTier(ctx, "1", 0, PeriodMonth, o); return err }
+	calls["tier id 0"] = func() error { _, _, err := s.SetMembershipTier(ctx, "1", 0, MembershipPeriodMonth, o); return err }
 	calls["no period"] = func() error { _, _, err := s.SetMembershipTier(ctx, "1", 4, "", o); return err }
 	calls["bad period"] = func() error { _, _, err := s.SetMembershipTier(ctx, "1", 4, "fortnight", o); return err }
 	calls["tier with comment"] = func() error {
-		_, _, err := s.SetMembershipTier(ctx, "1", 4, PeriodDay, &ActionOptions{Comment: "x"})
+		_, _, err := s.SetMembershipTier(ctx, "1", 4, MembershipPeriodDay, &ActionOptions{Comment: "x"})
 		return err
 	}
 	calls["zero expiry"] = func() error { _, _, err := s.SetExpirationDate(ctx, "1", time.Time{}, o); return err }
@@ -575,7 +575,7 @@ func TestReadmeShowsTheActionTable(t *testing.T) {
 		var cells []string
 		for _, ct := range a.CardTypes() {
 			cell := ct.String()
-			if cond, _ := ActionCondition(a, ct); cond != Always {
+			if cond, _ := ActionCondition(a, ct); cond != ConditionAlways {
 				cell += " (" + cond.String() + ")"
 			}
 			cells = append(cells, cell)
@@ -620,10 +620,10 @@ func TestActionCondition(t *testing.T) {
 	t.Parallel()
 	cond, ok := ActionCondition(ActionAddVisits, CardTypeMembership)
 	assert.True(t, ok)
-	assert.Equal(t, WithoutMembershipLimits, cond)
+	assert.Equal(t, ConditionMembershipUnlimited, cond)
 	cond, ok = ActionCondition(ActionAddStamps, CardTypeStamp)
 	assert.True(t, ok)
-	assert.Equal(t, Always, cond)
+	assert.Equal(t, ConditionAlways, cond)
 	_, ok = ActionCondition(ActionAddStamps, CardTypeCoupon)
 	assert.False(t, ok)
 	for _, r := range ActionTable() {

@@ -2,7 +2,6 @@ package loyalty
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"iter"
 	"reflect"
@@ -55,12 +54,6 @@ func list[T any, O any, PO interface {
 	}
 	return items, resp, nil
 }
-
-// ErrNoProgress matches the error of an iterator (All) that stopped because the server's
-// pages did not advance: it answered another page than the one asked for, sent a page equal
-// to the one before, or kept sending items past the pages its meta announced. Without the
-// check, a server that ignores the page parameter would keep a loop running forever.
-var ErrNoProgress = errors.New("loyalty: the list makes no progress")
 
 // paginate walks a list lazily. fetchPage is called with the page number to load, only when
 // the consumer has used every item before it. The walk ends on an empty page, once the meta's

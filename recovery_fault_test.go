@@ -69,7 +69,7 @@ func TestApplyOnceNeverDoublesAnAccrual(t *testing.T) {
 	require.NoError(t, err)
 	ctx := context.Background()
 	// No lag is assumed: "not applied" waits out the in-flight bound.
-	once := &loyalty.Once{Settle: 50 * time.Millisecond, InFlight: inFlight}
+	once := &loyalty.OnceOptions{Settle: 50 * time.Millisecond, InFlight: inFlight}
 
 	cards := issueCards(t, srv, srv.Client, trials) // with the default timeout: setting up is not the test
 
@@ -140,7 +140,7 @@ func TestApplyOnceNeverDoublesAnAccrual(t *testing.T) {
 
 // runTrial applies one stamp with ApplyOnce under kind's fault (already injected), with
 // another till stamping the card once the first attempt has begun when kind says so.
-func runTrial(ctx context.Context, client, rival *loyalty.Client, id, ref string, kind trialKind, once *loyalty.Once) error {
+func runTrial(ctx context.Context, client, rival *loyalty.Client, id, ref string, kind trialKind, once *loyalty.OnceOptions) error {
 	action := loyalty.Bind(client.Cards.AddStamps, 1)
 	returned := make(chan struct{})
 	var rivalDone sync.WaitGroup
@@ -395,7 +395,7 @@ var createFaults = []trialKind{
 func TestCreatesHappenOnceUnderFaults(t *testing.T) {
 	t.Parallel()
 	// A lost create is sent again only once it can no longer land: InFlight after it ended.
-	once := &loyalty.Once{Settle: 100 * time.Millisecond, InFlight: inFlight}
+	once := &loyalty.OnceOptions{Settle: 100 * time.Millisecond, InFlight: inFlight}
 	const rounds = 2
 	for k, kind := range createFaults {
 		t.Run(kind.name, func(t *testing.T) {
@@ -478,7 +478,7 @@ func TestApplyOnceWithAnActionOfTheCallersOwn(t *testing.T) {
 	var err error
 	require.NotPanics(t, func() {
 		_, _, err = srv.Client.Cards.ApplyOnce(context.Background(), id, own, &loyalty.ActionOptions{Reference: "r-own"},
-			&loyalty.Once{Settle: time.Millisecond, Lookups: 1, Sends: 1})
+			&loyalty.OnceOptions{Settle: time.Millisecond, Lookups: 1, Sends: 1})
 	})
 	var unknown *loyalty.OutcomeUnknownError
 	require.ErrorAs(t, err, &unknown)

@@ -37,7 +37,7 @@ var matrixOffsets = []time.Duration{-72 * time.Hour, -25 * time.Hour, -time.Hour
 func TestRecoveryMatrix(t *testing.T) {
 	t.Parallel()
 	const lag = 80 * time.Millisecond
-	once := &loyalty.Once{Settle: 50 * time.Millisecond, InFlight: inFlight}
+	once := &loyalty.OnceOptions{Settle: 50 * time.Millisecond, InFlight: inFlight}
 	ctx := context.Background()
 
 	type cell struct {

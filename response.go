@@ -243,3 +243,45 @@ func redirectTarget(resp *http.Response) string {
 	loc.RawQuery, loc.Fragment, loc.User = "", "", nil
 	return loc.String()
 }
+
+// markUnread records on the cards and templates of an answer which of their members could
+// not be read, for the action check.
+func markUnread(out any, fields []UnreadField) {
+	if len(fields) == 0 {
+		return
+	}
+	for _, f := range fields {
+		switch v := out.(type) {
+		case *Card:
+			if rest, ok := strings.CutPrefix(f.Path, "data."); ok {
+				v.unread = append(v.unread, rest)
+			}
+		case *Template:
+			if rest, ok := strings.CutPrefix(f.Path, "data."); ok {
+				v.unread = append(v.unread, rest)
+			}
+		case *[]Card:
+			if i, rest, ok := elementPath(f.Path); ok && i < len(*v) {
+				(*v)[i].unread = append((*v)[i].unread, rest)
+			}
+		case *[]Template:
+			if i, rest, ok := elementPath(f.Path); ok && i < len(*v) {
+				(*v)[i].unread = append((*v)[i].unread, rest)
+			}
+		}
+	}
+}
+
+// elementPath splits "data[3].balance.balance" into 3 and "balance.balance".
+func elementPath(path string) (int, string, bool) {
+	rest, ok := strings.CutPrefix(path, "data[")
+	if !ok {
+		return 0, "", false
+	}
+	num, rest, ok := strings.Cut(rest, "]")
+	i, err := strconv.Atoi(num)
+	if !ok || err != nil {
+		return 0, "", false
+	}
+	return i, strings.TrimPrefix(rest, "."), true
+}

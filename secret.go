@@ -108,10 +108,6 @@ func (s Secret) Format(f fmt.State, verb rune) {
 // LogValue keeps the value out of slog records.
 func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
 
-// ErrSecretNotMarshalled is json.Marshal's error for a value holding a non-empty Secret.
-var ErrSecretNotMarshalled = errors.New(`loyalty: a Secret is not written to JSON (it would be lost, or leak): ` +
-	`keep Reveal() in your secret store, and clear the field before marshalling`)
-
 // MarshalJSON writes an empty secret as "" and refuses any other: a model stored as JSON
 // would otherwise come back without its key, and nothing would say so.
 func (s Secret) MarshalJSON() ([]byte, error) {

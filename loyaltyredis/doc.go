@@ -52,7 +52,7 @@
 // or without persistence: a snapshot may be older than the last claims) or a failover to
 // another server changes the run id. The next claim then begins a new epoch, and reports how
 // long ago in loyalty.LedgerClaim.Kept. A send whose claim Redis forgot may still be in flight,
-// so for two in-flight bounds after that (2 × loyalty.Once.InFlight + 2 s: 62 s with the
+// so for two in-flight bounds after that (2 × loyalty.OnceOptions.InFlight + 2 s: 62 s with the
 // defaults) every first send of a reference the ledger does not know waits out that time and
 // reads the card's history first, as after a lost answer. A holder renews its claim before
 // every send, so nothing is sent under a claim Redis lost. What persistence (AOF) does buy is
@@ -61,7 +61,7 @@
 // same way: it cannot know what came before it.
 //
 // A ledger that has kept everything for longer than the history look-up searches
-// (loyalty.Once.Window, 7 days) vouches for a free key alone: ApplyOnce then sends with no
+// (loyalty.OnceOptions.Window, 7 days) vouches for a free key alone: ApplyOnce then sends with no
 // look-up before, one request instead of three. This holds when every send of a reference
 // goes through ApplyOnce with this ledger; a reference sent another way (AddStamps with a
 // Reference, another application) is caught by the history only when the ledger cannot vouch.

@@ -62,7 +62,7 @@ func (f *forgetful) stamps(t *testing.T) int {
 
 // race has A send the reference, waits until the fake holds A's send, lets forget make Redis
 // lose what it held, then has B send the same reference; it returns what each got.
-func (f *forgetful) race(t *testing.T, once *loyalty.Once, forget func()) (errA, errB error) {
+func (f *forgetful) race(t *testing.T, once *loyalty.OnceOptions, forget func()) (errA, errB error) {
 	t.Helper()
 	ctx := context.Background()
 	opts := &loyalty.ActionOptions{CardType: loyalty.CardTypeStamp, Reference: "receipt-flush"}
@@ -83,7 +83,7 @@ func (f *forgetful) race(t *testing.T, once *loyalty.Once, forget func()) (errA,
 func TestFlushWhileASendIsInFlight(t *testing.T) {
 	t.Parallel()
 	f := newForgetful(t, startRedis(t).addr, 700*time.Millisecond) // a server of its own: it is flushed
-	once := &loyalty.Once{InFlight: time.Second, Settle: 50 * time.Millisecond}
+	once := &loyalty.OnceOptions{InFlight: time.Second, Settle: 50 * time.Millisecond}
 	errA, errB := f.race(t, once, func() { require.NoError(t, f.rdb.FlushAll(context.Background()).Err()) })
 	t.Logf("A: %v\nB: %v", errA, errB)
 	assert.Equal(t, 1, f.stamps(t), "the reference is applied once")
@@ -97,7 +97,7 @@ func TestRestartWithoutPersistenceWhileASendIsInFlight(t *testing.T) {
 	t.Parallel()
 	rs := startRedis(t)
 	f := newForgetful(t, rs.addr, 700*time.Millisecond)
-	once := &loyalty.Once{InFlight: time.Second, Settle: 50 * time.Millisecond}
+	once := &loyalty.OnceOptions{InFlight: time.Second, Settle: 50 * time.Millisecond}
 	errA, errB := f.race(t, once, func() { rs.stop(); rs.start(t) })
 	t.Logf("A: %v\nB: %v", errA, errB)
 	assert.Equal(t, 1, f.stamps(t), "the reference is applied once")
@@ -111,7 +111,7 @@ func TestFailoverToAReplicaThatMissedTheClaim(t *testing.T) {
 	t.Parallel()
 	f := newForgetful(t, sharedAddr(t), 700*time.Millisecond)
 	agedEpoch(t, f.rdb, f.prefix, time.Hour)
-	once := &loyalty.Once{InFlight: time.Second, Settle: 50 * time.Millisecond}
+	once := &loyalty.OnceOptions{InFlight: time.Second, Settle: 50 * time.Millisecond}
 	errA, errB := f.race(t, once, func() {
 		ctx := context.Background()
 		keys := keysUnder(t, f.rdb, f.prefix+"*once:*")
@@ -136,7 +136,7 @@ func TestAClaimOutlivesItsHold(t *testing.T) {
 	t.Parallel()
 	f := newForgetful(t, sharedAddr(t), time.Second)
 	agedEpoch(t, f.rdb, f.prefix, time.Hour)
-	once := &loyalty.Once{InFlight: 1500 * time.Millisecond, Settle: 50 * time.Millisecond, Hold: 300 * time.Millisecond}
+	once := &loyalty.OnceOptions{InFlight: 1500 * time.Millisecond, Settle: 50 * time.Millisecond, Hold: 300 * time.Millisecond}
 	errA, errB := f.race(t, once, func() { time.Sleep(600 * time.Millisecond) }) // twice the hold
 	t.Logf("A: %v\nB: %v", errA, errB)
 	assert.Equal(t, 1, f.stamps(t), "the reference is applied once")
@@ -239,11 +239,11 @@ func TestALapsedClaimIsNeverVouchedFor(t *testing.T) {
 	dead, err := f.srv.NewClient(loyalty.WithLedger(&keyRecorder{Ledger: NewLedger(f.rdb, WithPrefix(f.prefix)), hold: 50 * time.Millisecond}))
 	require.NoError(t, err)
 	_, _, err = dead.Cards.ApplyOnce(ctx, f.card, loyalty.Bind(dead.Cards.AddStamps, 1),
-		&loyalty.ActionOptions{CardType: loyalty.CardTypeStamp, Reference: "receipt-dead"}, &loyalty.Once{Fresh: true})
+		&loyalty.ActionOptions{CardType: loyalty.CardTypeStamp, Reference: "receipt-dead"}, &loyalty.OnceOptions{Fresh: true})
 	require.NoError(t, err)
 	time.Sleep(100 * time.Millisecond) // its hold lapses
 	_, _, err = f.b.Cards.ApplyOnce(ctx, f.card, loyalty.Bind(f.b.Cards.AddStamps, 1),
-		&loyalty.ActionOptions{CardType: loyalty.CardTypeStamp, Reference: "receipt-dead"}, &loyalty.Once{Settle: time.Millisecond})
+		&loyalty.ActionOptions{CardType: loyalty.CardTypeStamp, Reference: "receipt-dead"}, &loyalty.OnceOptions{Settle: time.Millisecond})
 	assert.ErrorIs(t, err, loyalty.ErrAlreadyApplied)
 	assert.Equal(t, 1, f.srv.Requests("POST /api/v2/cards/{id}/add-stamp"))
 	assert.Equal(t, 1, f.stamps(t))

@@ -123,7 +123,7 @@ func runWorker(spec string) int {
 			}
 			close(next)
 		}()
-		once := &loyalty.Once{Settle: 5 * time.Millisecond, InFlight: 200 * time.Millisecond}
+		once := &loyalty.OnceOptions{Settle: 5 * time.Millisecond, InFlight: 200 * time.Millisecond}
 		for range tk.Goroutines {
 			wg.Add(1)
 			go func() {
@@ -341,7 +341,7 @@ func TestRedisRestartMidRun(t *testing.T) {
 	cards := issueStampCards(t, fake, 20)
 	client, err := fake.NewClient(loyalty.WithLedger(NewLedger(rdb)), loyalty.WithRetryWait(time.Millisecond, 5*time.Millisecond))
 	require.NoError(t, err)
-	once := &loyalty.Once{Settle: 5 * time.Millisecond, InFlight: 100 * time.Millisecond}
+	once := &loyalty.OnceOptions{Settle: 5 * time.Millisecond, InFlight: 100 * time.Millisecond}
 
 	const references, stopAfter, restartAfter = 400, 100, 40
 	var (

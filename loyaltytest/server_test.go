@@ -176,7 +176,7 @@ func TestMembershipLimitsAreEnforcedByTheServer(t *testing.T) {
 	tmpl, _, err := c.Templates.Get(ctx, card.TemplateID)
 	require.NoError(t, err)
 	limited := tmpl.MembershipTiers[1]
-	card, _, err = c.Cards.SetMembershipTier(ctx, card.ID, limited.ID, loyalty.PeriodMonth, nil)
+	card, _, err = c.Cards.SetMembershipTier(ctx, card.ID, limited.ID, loyalty.MembershipPeriodMonth, nil)
 	require.NoError(t, err)
 	assert.Equal(t, limited.ID, card.MembershipTier.ID)
 	assert.Equal(t, "month", card.CustomerSubscription.Period)
@@ -596,7 +596,7 @@ func TestEveryEndpointThroughTheSDK(t *testing.T) {
 	must(c.Cards.ReceiveReward(ctx, rw, cards[loyalty.CardTypeReward].AvailableRewardTiers[0].ID, nil))
 	must(c.Cards.RedeemCoupon(ctx, cards[loyalty.CardTypeCoupon].ID, nil))
 	mem := cards[loyalty.CardTypeMembership]
-	must(c.Cards.SetMembershipTier(ctx, mem.ID, mem.MembershipTier.ID, loyalty.PeriodYear, nil))
+	must(c.Cards.SetMembershipTier(ctx, mem.ID, mem.MembershipTier.ID, loyalty.MembershipPeriodYear, nil))
 	must(c.Cards.SetExpirationDate(ctx, s, time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC), nil))
 
 	// Purchases need spend mechanics: a company seeded with such a template.
@@ -744,9 +744,9 @@ func TestLiveShapesAreReadByTheClient(t *testing.T) {
 // must agree cell by cell.
 func TestActionTableAgreesWithTheSDK(t *testing.T) {
 	t.Parallel()
-	sdk := map[condition]loyalty.Condition{always: loyalty.Always, visitMechanics: loyalty.WithVisitMechanics,
-		spendMechanics: loyalty.WithSpendMechanics, pointsMechanics: loyalty.WithPointsMechanics,
-		withoutLimits: loyalty.WithoutMembershipLimits, withLimits: loyalty.WithMembershipLimits}
+	sdk := map[condition]loyalty.Condition{always: loyalty.ConditionAlways, visitMechanics: loyalty.ConditionVisitMechanics,
+		spendMechanics: loyalty.ConditionSpendMechanics, pointsMechanics: loyalty.ConditionPointsMechanics,
+		withoutLimits: loyalty.ConditionMembershipUnlimited, withLimits: loyalty.ConditionMembershipLimited}
 	require.Len(t, actionRoutes, len(loyalty.Actions()), "one route per action")
 	for _, r := range actionRoutes {
 		assert.Equal(t, r.action.String(), r.endpoint, "endpoint of %v", r.action)

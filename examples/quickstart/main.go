@@ -133,9 +133,9 @@ func stampTemplate(client *loyalty.Client) int {
 
 // once waits the default 5s before reading the history after a lost answer; the fake has
 // nothing in flight, so it needs no wait.
-func once(fake *loyaltytest.Server) *loyalty.Once {
+func once(fake *loyaltytest.Server) *loyalty.OnceOptions {
 	if fake != nil {
-		return &loyalty.Once{Settle: 1}
+		return &loyalty.OnceOptions{Settle: 1}
 	}
 	return nil
 }

@@ -15,7 +15,7 @@ import (
 // stamps on the card.
 func Credit(ctx context.Context, client *loyalty.Client, cardID, receipt string) (int, error) {
 	card, _, err := client.Cards.ApplyOnce(ctx, cardID, loyalty.Bind(client.Cards.AddStamps, 1),
-		&loyalty.ActionOptions{Reference: receipt, Comment: "checkout"}, &loyalty.Once{Settle: 1})
+		&loyalty.ActionOptions{Reference: receipt, Comment: "checkout"}, &loyalty.OnceOptions{Settle: 1})
 	if err != nil {
 		return 0, fmt.Errorf("crediting receipt %s: %w", receipt, err)
 	}

@@ -42,7 +42,7 @@ func demo(client *loyalty.Client, fake *loyaltytest.Server) {
 	if err != nil {
 		log.Fatal(err)
 	}
-	once := &loyalty.Once{Settle: 1} // the fake has nothing in flight: no need to wait before reading the history
+	once := &loyalty.OnceOptions{Settle: 1} // the fake has nothing in flight: no need to wait before reading the history
 	if fake == nil {
 		once = nil
 	}

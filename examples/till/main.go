@@ -67,10 +67,10 @@ func serve(addr string, h http.Handler) error {
 // till serves the point of sale. once tunes the recovery after a lost answer (nil: defaults).
 type till struct {
 	client *loyalty.Client
-	once   *loyalty.Once
+	once   *loyalty.OnceOptions
 }
 
-func newTill(client *loyalty.Client, once *loyalty.Once) http.Handler {
+func newTill(client *loyalty.Client, once *loyalty.OnceOptions) http.Handler {
 	t := &till{client: client, once: once}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /cards/{id}", t.scan)

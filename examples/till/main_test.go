@@ -27,7 +27,7 @@ func TestPurchaseWhoseAnswerWasLost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	till := httptest.NewServer(newTill(fake.Client, &loyalty.Once{Settle: 1}))
+	till := httptest.NewServer(newTill(fake.Client, &loyalty.OnceOptions{Settle: 1}))
 	t.Cleanup(till.Close)
 
 	fake.InjectFault("POST /api/v2/cards/{id}/add-purchase", loyaltytest.Fault{DropAfter: true, Times: 1})
