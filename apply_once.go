@@ -120,6 +120,12 @@ func (o *OnceOptions) settings(c *Client) verdictBounds {
 // order id, required) on that card: across calls, goroutines and clients of this process, and
 // across processes that share a ledger (WithLedger) or the card's history.
 //
+// Several copies of a service (replicas, workers, a till restarted while its last request
+// was in flight) keep this promise only through a shared ledger, such as
+// loyaltyredis.NewLedger: with the default in-process ledger each copy has its own, and two
+// copies that receive the same reference at the same moment may each send it, since the
+// history shows a change only some time after it.
+//
 //   - It claims the reference in the client's ledger. One already applied returns the card
 //     (read with one GET) and an *AlreadyAppliedError: errors.Is(err, ErrAlreadyApplied).
 //     One held by another call waits for that call's outcome.

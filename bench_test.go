@@ -1,3 +1,5 @@
+// Benchmarks: the SDK against bare net/http and go-retryablehttp twins (BENCHMARKS.md).
+
 package loyalty
 
 import (

@@ -1,3 +1,5 @@
+// Tests of response.go's bounds: hostile answers are refused before they are decoded.
+
 package loyalty
 
 import (

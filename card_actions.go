@@ -115,15 +115,8 @@ type (
 // (assumed). A till crediting a purchase calls AddPoints with the purchase amount instead, and
 // the card earns its percentage; see CardBalance.
 //
-// Before it sends, the client checks the action against the card's type (see ActionTable);
-// when the type is neither in opts (Card or CardType) nor already known to the client, it
-// first reads the card with one GET, and remembers its type.
-//
-// Returns the card as the action left it. Errors: ErrInvalidArgument for an empty id or a
-// bad quantity or reference (nothing sent); *ActionNotAllowedError (ErrActionNotAllowed) when
-// the card does not take the action, from the client (nothing sent) or the server;
-// ErrNotFound for an unknown card; *OutcomeUnknownError (ErrOutcomeUnknown) when the answer
-// was lost, since an action is never sent twice (use ApplyOnce to recover).
+// Returns the card as the action left it. Errors: those of every card action (see
+// CardsService).
 //
 // API: POST /api/v2/cards/{id}/add-transaction-amount
 func (s *CardsService) AddAmount(ctx context.Context, id string, currencyUnits int, opts *ActionOptions) (*Card, *Response, error) {
@@ -136,16 +129,8 @@ func (s *CardsService) AddAmount(ctx context.Context, id string, currencyUnits i
 // SubtractAmount takes currencyUnits, whole units of the account's currency (as AddAmount),
 // from a cashback card's balance: the customer pays with their cashback.
 //
-// Before it sends, the client checks the action against the card's type (see ActionTable);
-// when the type is neither in opts (Card or CardType) nor already known to the client, it
-// first reads the card with one GET, and remembers its type.
-//
-// Returns the card as the action left it. Errors: ErrInvalidArgument for an empty id or a
-// bad quantity or reference (nothing sent); *ActionNotAllowedError (ErrActionNotAllowed) when
-// the card does not take the action, from the client (nothing sent) or the server;
-// ErrCardState (ErrInsufficientBalance) when the balance is too small;
-// ErrNotFound for an unknown card; *OutcomeUnknownError (ErrOutcomeUnknown) when the answer
-// was lost, since an action is never sent twice (use ApplyOnce to recover).
+// Returns the card as the action left it. Errors: those of every card action (see
+// CardsService). Also ErrCardState (ErrInsufficientBalance) when the balance is too small.
 //
 // API: POST /api/v2/cards/{id}/subtract-transaction-amount
 func (s *CardsService) SubtractAmount(ctx context.Context, id string, currencyUnits int, opts *ActionOptions) (*Card, *Response, error) {
@@ -160,15 +145,8 @@ func (s *CardsService) SubtractAmount(ctx context.Context, id string, currencyUn
 // purchase amount, and the server computes the effect (a cashback card earns its percentage
 // of it); on a gift card it is the value added. See CardBalance.
 //
-// Before it sends, the client checks the action against the card's type (see ActionTable);
-// when the type is neither in opts (Card or CardType) nor already known to the client, it
-// first reads the card with one GET, and remembers its type.
-//
-// Returns the card as the action left it. Errors: ErrInvalidArgument for an empty id or a
-// bad quantity or reference (nothing sent); *ActionNotAllowedError (ErrActionNotAllowed) when
-// the card does not take the action, from the client (nothing sent) or the server;
-// ErrNotFound for an unknown card; *OutcomeUnknownError (ErrOutcomeUnknown) when the answer
-// was lost, since an action is never sent twice (use ApplyOnce to recover).
+// Returns the card as the action left it. Errors: those of every card action (see
+// CardsService).
 //
 // API: POST /api/v2/cards/{id}/add-point
 func (s *CardsService) AddPoints(ctx context.Context, id string, currencyAmount float64, opts *ActionOptions) (*Card, *Response, error) {
@@ -181,16 +159,8 @@ func (s *CardsService) AddPoints(ctx context.Context, id string, currencyAmount 
 // SubtractPoints takes currencyAmount, in units of the account's currency with decimals, from
 // a discount, cashback or gift card: a gift card paying for a purchase, say.
 //
-// Before it sends, the client checks the action against the card's type (see ActionTable);
-// when the type is neither in opts (Card or CardType) nor already known to the client, it
-// first reads the card with one GET, and remembers its type.
-//
-// Returns the card as the action left it. Errors: ErrInvalidArgument for an empty id or a
-// bad quantity or reference (nothing sent); *ActionNotAllowedError (ErrActionNotAllowed) when
-// the card does not take the action, from the client (nothing sent) or the server;
-// ErrCardState (ErrInsufficientBalance) when the balance is too small;
-// ErrNotFound for an unknown card; *OutcomeUnknownError (ErrOutcomeUnknown) when the answer
-// was lost, since an action is never sent twice (use ApplyOnce to recover).
+// Returns the card as the action left it. Errors: those of every card action (see
+// CardsService). Also ErrCardState (ErrInsufficientBalance) when the balance is too small.
 //
 // API: POST /api/v2/cards/{id}/subtract-point
 func (s *CardsService) SubtractPoints(ctx context.Context, id string, currencyAmount float64, opts *ActionOptions) (*Card, *Response, error) {
@@ -202,15 +172,8 @@ func (s *CardsService) SubtractPoints(ctx context.Context, id string, currencyAm
 
 // AddRewards adds rewards (earned, unused) to a stamp card.
 //
-// Before it sends, the client checks the action against the card's type (see ActionTable);
-// when the type is neither in opts (Card or CardType) nor already known to the client, it
-// first reads the card with one GET, and remembers its type.
-//
-// Returns the card as the action left it. Errors: ErrInvalidArgument for an empty id or a
-// bad quantity or reference (nothing sent); *ActionNotAllowedError (ErrActionNotAllowed) when
-// the card does not take the action, from the client (nothing sent) or the server;
-// ErrNotFound for an unknown card; *OutcomeUnknownError (ErrOutcomeUnknown) when the answer
-// was lost, since an action is never sent twice (use ApplyOnce to recover).
+// Returns the card as the action left it. Errors: those of every card action (see
+// CardsService).
 //
 // API: POST /api/v2/cards/{id}/add-reward
 func (s *CardsService) AddRewards(ctx context.Context, id string, rewards int, opts *ActionOptions) (*Card, *Response, error) {
@@ -223,16 +186,8 @@ func (s *CardsService) AddRewards(ctx context.Context, id string, rewards int, o
 // SubtractRewards redeems rewards a stamp card has earned: the customer takes their free
 // coffee.
 //
-// Before it sends, the client checks the action against the card's type (see ActionTable);
-// when the type is neither in opts (Card or CardType) nor already known to the client, it
-// first reads the card with one GET, and remembers its type.
-//
-// Returns the card as the action left it. Errors: ErrInvalidArgument for an empty id or a
-// bad quantity or reference (nothing sent); *ActionNotAllowedError (ErrActionNotAllowed) when
-// the card does not take the action, from the client (nothing sent) or the server;
-// ErrCardState (ErrInsufficientBalance) when the card has fewer rewards;
-// ErrNotFound for an unknown card; *OutcomeUnknownError (ErrOutcomeUnknown) when the answer
-// was lost, since an action is never sent twice (use ApplyOnce to recover).
+// Returns the card as the action left it. Errors: those of every card action (see
+// CardsService). Also ErrCardState (ErrInsufficientBalance) when the card has fewer rewards.
 //
 // API: POST /api/v2/cards/{id}/subtract-reward
 func (s *CardsService) SubtractRewards(ctx context.Context, id string, rewards int, opts *ActionOptions) (*Card, *Response, error) {
@@ -245,15 +200,8 @@ func (s *CardsService) SubtractRewards(ctx context.Context, id string, rewards i
 // AddScores adds scores (points) to a multipass card, or to a reward card with points
 // mechanics.
 //
-// Before it sends, the client checks the action against the card's type (see ActionTable);
-// when the type is neither in opts (Card or CardType) nor already known to the client, it
-// first reads the card with one GET, and remembers its type.
-//
-// Returns the card as the action left it. Errors: ErrInvalidArgument for an empty id or a
-// bad quantity or reference (nothing sent); *ActionNotAllowedError (ErrActionNotAllowed) when
-// the card does not take the action, from the client (nothing sent) or the server;
-// ErrNotFound for an unknown card; *OutcomeUnknownError (ErrOutcomeUnknown) when the answer
-// was lost, since an action is never sent twice (use ApplyOnce to recover).
+// Returns the card as the action left it. Errors: those of every card action (see
+// CardsService).
 //
 // API: POST /api/v2/cards/{id}/add-scores
 func (s *CardsService) AddScores(ctx context.Context, id string, scores int, opts *ActionOptions) (*Card, *Response, error) {
@@ -265,16 +213,8 @@ func (s *CardsService) AddScores(ctx context.Context, id string, scores int, opt
 
 // SubtractScores takes scores (points) from a reward or multipass card.
 //
-// Before it sends, the client checks the action against the card's type (see ActionTable);
-// when the type is neither in opts (Card or CardType) nor already known to the client, it
-// first reads the card with one GET, and remembers its type.
-//
-// Returns the card as the action left it. Errors: ErrInvalidArgument for an empty id or a
-// bad quantity or reference (nothing sent); *ActionNotAllowedError (ErrActionNotAllowed) when
-// the card does not take the action, from the client (nothing sent) or the server;
-// ErrCardState (ErrInsufficientBalance) when the card holds fewer;
-// ErrNotFound for an unknown card; *OutcomeUnknownError (ErrOutcomeUnknown) when the answer
-// was lost, since an action is never sent twice (use ApplyOnce to recover).
+// Returns the card as the action left it. Errors: those of every card action (see
+// CardsService). Also ErrCardState (ErrInsufficientBalance) when the card holds fewer.
 //
 // API: POST /api/v2/cards/{id}/subtract-scores
 func (s *CardsService) SubtractScores(ctx context.Context, id string, scores int, opts *ActionOptions) (*Card, *Response, error) {
@@ -287,15 +227,8 @@ func (s *CardsService) SubtractScores(ctx context.Context, id string, scores int
 // AddStamps adds stamps to a stamp card; a round of them earns a reward (StampsBeforeReward
 // says how many are still needed).
 //
-// Before it sends, the client checks the action against the card's type (see ActionTable);
-// when the type is neither in opts (Card or CardType) nor already known to the client, it
-// first reads the card with one GET, and remembers its type.
-//
-// Returns the card as the action left it. Errors: ErrInvalidArgument for an empty id or a
-// bad quantity or reference (nothing sent); *ActionNotAllowedError (ErrActionNotAllowed) when
-// the card does not take the action, from the client (nothing sent) or the server;
-// ErrNotFound for an unknown card; *OutcomeUnknownError (ErrOutcomeUnknown) when the answer
-// was lost, since an action is never sent twice (use ApplyOnce to recover).
+// Returns the card as the action left it. Errors: those of every card action (see
+// CardsService).
 //
 // API: POST /api/v2/cards/{id}/add-stamp
 func (s *CardsService) AddStamps(ctx context.Context, id string, stamps int, opts *ActionOptions) (*Card, *Response, error) {
@@ -307,16 +240,8 @@ func (s *CardsService) AddStamps(ctx context.Context, id string, stamps int, opt
 
 // SubtractStamps takes stamps back from a stamp card (a stamp given by mistake).
 //
-// Before it sends, the client checks the action against the card's type (see ActionTable);
-// when the type is neither in opts (Card or CardType) nor already known to the client, it
-// first reads the card with one GET, and remembers its type.
-//
-// Returns the card as the action left it. Errors: ErrInvalidArgument for an empty id or a
-// bad quantity or reference (nothing sent); *ActionNotAllowedError (ErrActionNotAllowed) when
-// the card does not take the action, from the client (nothing sent) or the server;
-// ErrCardState (ErrInsufficientBalance) when the card has fewer stamps;
-// ErrNotFound for an unknown card; *OutcomeUnknownError (ErrOutcomeUnknown) when the answer
-// was lost, since an action is never sent twice (use ApplyOnce to recover).
+// Returns the card as the action left it. Errors: those of every card action (see
+// CardsService). Also ErrCardState (ErrInsufficientBalance) when the card has fewer stamps.
 //
 // API: POST /api/v2/cards/{id}/subtract-stamp
 func (s *CardsService) SubtractStamps(ctx context.Context, id string, stamps int, opts *ActionOptions) (*Card, *Response, error) {
@@ -332,16 +257,8 @@ func (s *CardsService) SubtractStamps(ctx context.Context, id string, stamps int
 // CountVisits); on an open membership card, CountVisits. A membership card with limits takes
 // SubtractVisits instead. (As the API is understood, and loyaltytest does.)
 //
-// Before it sends, the client checks the action against the card's type (see ActionTable);
-// when the type is neither in opts (Card or CardType) nor already known to the client, it
-// first reads the card with one GET, and remembers its type.
-//
-// Returns the card as the action left it. Errors: ErrInvalidArgument for an empty id or a
-// bad quantity or reference (nothing sent); *ActionNotAllowedError (ErrActionNotAllowed) when
-// the card does not take the action, from the client (nothing sent) or the server;
-// ErrCardState (ErrVisitAlreadyRegistered) when the card already has today's visit;
-// ErrNotFound for an unknown card; *OutcomeUnknownError (ErrOutcomeUnknown) when the answer
-// was lost, since an action is never sent twice (use ApplyOnce to recover).
+// Returns the card as the action left it. Errors: those of every card action (see
+// CardsService). Also ErrCardState (ErrVisitAlreadyRegistered) when the card already has today's visit.
 //
 // API: POST /api/v2/cards/{id}/add-visit
 func (s *CardsService) AddVisits(ctx context.Context, id string, visits int, opts *ActionOptions) (*Card, *Response, error) {
@@ -356,16 +273,8 @@ func (s *CardsService) AddVisits(ctx context.Context, id string, visits int, opt
 // limit. On a multipass card it takes back visits recorded with AddVisits (one recorded by
 // mistake). (As the API is understood, and loyaltytest does.)
 //
-// Before it sends, the client checks the action against the card's type (see ActionTable);
-// when the type is neither in opts (Card or CardType) nor already known to the client, it
-// first reads the card with one GET, and remembers its type.
-//
-// Returns the card as the action left it. Errors: ErrInvalidArgument for an empty id or a
-// bad quantity or reference (nothing sent); *ActionNotAllowedError (ErrActionNotAllowed) when
-// the card does not take the action, from the client (nothing sent) or the server;
-// ErrCardState when the period's visits are used up;
-// ErrNotFound for an unknown card; *OutcomeUnknownError (ErrOutcomeUnknown) when the answer
-// was lost, since an action is never sent twice (use ApplyOnce to recover).
+// Returns the card as the action left it. Errors: those of every card action (see
+// CardsService). Also ErrCardState when the period's visits are used up.
 //
 // API: POST /api/v2/cards/{id}/subtract-visit
 func (s *CardsService) SubtractVisits(ctx context.Context, id string, visits int, opts *ActionOptions) (*Card, *Response, error) {
@@ -379,15 +288,8 @@ func (s *CardsService) SubtractVisits(ctx context.Context, id string, visits int
 // purchaseAmount is in units of the account's currency with decimals (12.50), and the card
 // earns by it (a stamp per so much spent, say).
 //
-// Before it sends, the client checks the action against the card's type (see ActionTable);
-// when the type is neither in opts (Card or CardType) nor already known to the client, it
-// first reads the card with one GET, and remembers its type.
-//
-// Returns the card as the action left it. Errors: ErrInvalidArgument for an empty id or a
-// bad quantity or reference (nothing sent); *ActionNotAllowedError (ErrActionNotAllowed) when
-// the card does not take the action, from the client (nothing sent) or the server;
-// ErrNotFound for an unknown card; *OutcomeUnknownError (ErrOutcomeUnknown) when the answer
-// was lost, since an action is never sent twice (use ApplyOnce to recover).
+// Returns the card as the action left it. Errors: those of every card action (see
+// CardsService).
 //
 // API: POST /api/v2/cards/{id}/add-purchase
 func (s *CardsService) AddPurchase(ctx context.Context, id string, purchaseAmount float64, opts *ActionOptions) (*Card, *Response, error) {
@@ -400,15 +302,8 @@ func (s *CardsService) AddPurchase(ctx context.Context, id string, purchaseAmoun
 // SubtractPurchase takes back a purchase recorded with AddPurchase on a stamp or reward card
 // with spend mechanics (a refund): purchaseAmount is in currency units with decimals.
 //
-// Before it sends, the client checks the action against the card's type (see ActionTable);
-// when the type is neither in opts (Card or CardType) nor already known to the client, it
-// first reads the card with one GET, and remembers its type.
-//
-// Returns the card as the action left it. Errors: ErrInvalidArgument for an empty id or a
-// bad quantity or reference (nothing sent); *ActionNotAllowedError (ErrActionNotAllowed) when
-// the card does not take the action, from the client (nothing sent) or the server;
-// ErrNotFound for an unknown card; *OutcomeUnknownError (ErrOutcomeUnknown) when the answer
-// was lost, since an action is never sent twice (use ApplyOnce to recover).
+// Returns the card as the action left it. Errors: those of every card action (see
+// CardsService).
 //
 // API: POST /api/v2/cards/{id}/subtract-purchase
 func (s *CardsService) SubtractPurchase(ctx context.Context, id string, purchaseAmount float64, opts *ActionOptions) (*Card, *Response, error) {
@@ -421,16 +316,8 @@ func (s *CardsService) SubtractPurchase(ctx context.Context, id string, purchase
 // ReceiveReward gives the customer of a reward card the reward tier tierID, one of the card's
 // AvailableRewardTiers, and spends its threshold of the card's points.
 //
-// Before it sends, the client checks the action against the card's type (see ActionTable);
-// when the type is neither in opts (Card or CardType) nor already known to the client, it
-// first reads the card with one GET, and remembers its type.
-//
-// Returns the card as the action left it. Errors: ErrInvalidArgument for an empty id or a
-// bad quantity or reference (nothing sent); *ActionNotAllowedError (ErrActionNotAllowed) when
-// the card does not take the action, from the client (nothing sent) or the server;
-// ErrCardState (ErrInsufficientBalance) when the card has too few points for the tier;
-// ErrNotFound for an unknown card; *OutcomeUnknownError (ErrOutcomeUnknown) when the answer
-// was lost, since an action is never sent twice (use ApplyOnce to recover).
+// Returns the card as the action left it. Errors: those of every card action (see
+// CardsService). Also ErrCardState (ErrInsufficientBalance) when the card has too few points for the tier.
 //
 // API: POST /api/v2/cards/{id}/receive-reward
 func (s *CardsService) ReceiveReward(ctx context.Context, id string, tierID int, opts *ActionOptions) (*Card, *Response, error) {
@@ -442,16 +329,8 @@ func (s *CardsService) ReceiveReward(ctx context.Context, id string, tierID int,
 
 // RedeemCoupon redeems a coupon card: it works once.
 //
-// Before it sends, the client checks the action against the card's type (see ActionTable);
-// when the type is neither in opts (Card or CardType) nor already known to the client, it
-// first reads the card with one GET, and remembers its type.
-//
-// Returns the card as the action left it. Errors: ErrInvalidArgument for an empty id or a
-// bad quantity or reference (nothing sent); *ActionNotAllowedError (ErrActionNotAllowed) when
-// the card does not take the action, from the client (nothing sent) or the server;
-// ErrCardState (ErrCouponAlreadyRedeemed) when the coupon was redeemed before;
-// ErrNotFound for an unknown card; *OutcomeUnknownError (ErrOutcomeUnknown) when the answer
-// was lost, since an action is never sent twice (use ApplyOnce to recover).
+// Returns the card as the action left it. Errors: those of every card action (see
+// CardsService). Also ErrCardState (ErrCouponAlreadyRedeemed) when the coupon was redeemed before.
 //
 // API: POST /api/v2/cards/{id}/redeem-coupon
 func (s *CardsService) RedeemCoupon(ctx context.Context, id string, opts *ActionOptions) (*Card, *Response, error) {
@@ -464,15 +343,9 @@ func (s *CardsService) RedeemCoupon(ctx context.Context, id string, opts *Action
 // SetMembershipTier moves a membership card to the tier tierID, bought for period, and
 // starts a new period. The endpoint takes no comment or purchase sum.
 //
-// Before it sends, the client checks the action against the card's type (see ActionTable);
-// when the type is neither in opts (Card or CardType) nor already known to the client, it
-// first reads the card with one GET, and remembers its type.
-//
-// Returns the card as the action left it. Errors: ErrInvalidArgument for an empty id or a
-// bad argument, or a comment or reference, which it does not take (nothing sent); *ActionNotAllowedError (ErrActionNotAllowed) when
-// the card does not take the action, from the client (nothing sent) or the server;
-// ErrNotFound for an unknown card; *OutcomeUnknownError (ErrOutcomeUnknown) when the answer
-// was lost, since an action is never sent twice (use ApplyOnce to recover).
+// Returns the card as the action left it. Errors: those of every card action (see
+// CardsService), and ErrInvalidArgument for a comment, reference or purchase sum, which it
+// does not take.
 //
 // API: POST /api/v2/cards/{id}/set-membership-tier
 func (s *CardsService) SetMembershipTier(ctx context.Context, id string, tierID int, period MembershipPeriod, opts *ActionOptions) (*Card, *Response, error) {
@@ -493,15 +366,9 @@ func (s *CardsService) SetMembershipTier(ctx context.Context, id string, tierID 
 // 2038-01-19T03:14:07Z only, so a time outside is refused. The endpoint takes no comment or
 // purchase sum.
 //
-// Before it sends, the client checks the action against the card's type (see ActionTable);
-// when the type is neither in opts (Card or CardType) nor already known to the client, it
-// first reads the card with one GET, and remembers its type.
-//
-// Returns the card as the action left it. Errors: ErrInvalidArgument for an empty id or a
-// bad argument, or a comment or reference, which it does not take (nothing sent); *ActionNotAllowedError (ErrActionNotAllowed) when
-// the card does not take the action, from the client (nothing sent) or the server;
-// ErrNotFound for an unknown card; *OutcomeUnknownError (ErrOutcomeUnknown) when the answer
-// was lost, since an action is never sent twice (use ApplyOnce to recover).
+// Returns the card as the action left it. Errors: those of every card action (see
+// CardsService), and ErrInvalidArgument for a comment, reference or purchase sum, which it
+// does not take.
 //
 // API: POST /api/v2/cards/{id}/set-expiration-date
 func (s *CardsService) SetExpirationDate(ctx context.Context, id string, t time.Time, opts *ActionOptions) (*Card, *Response, error) {
@@ -522,15 +389,9 @@ func (s *CardsService) SetExpirationDate(ctx context.Context, id string, t time.
 
 // ClearExpirationDate removes a card's expiry date.
 //
-// Before it sends, the client checks the action against the card's type (see ActionTable);
-// when the type is neither in opts (Card or CardType) nor already known to the client, it
-// first reads the card with one GET, and remembers its type.
-//
-// Returns the card as the action left it. Errors: ErrInvalidArgument for an empty id or a
-// bad argument, or a comment or reference, which it does not take (nothing sent); *ActionNotAllowedError (ErrActionNotAllowed) when
-// the card does not take the action, from the client (nothing sent) or the server;
-// ErrNotFound for an unknown card; *OutcomeUnknownError (ErrOutcomeUnknown) when the answer
-// was lost, since an action is never sent twice (use ApplyOnce to recover).
+// Returns the card as the action left it. Errors: those of every card action (see
+// CardsService), and ErrInvalidArgument for a comment, reference or purchase sum, which it
+// does not take.
 //
 // API: POST /api/v2/cards/{id}/set-expiration-date
 func (s *CardsService) ClearExpirationDate(ctx context.Context, id string, opts *ActionOptions) (*Card, *Response, error) {

@@ -6,8 +6,35 @@ import (
 	"strconv"
 )
 
-// CardsService issues cards to customers, reads and deletes them, and applies card actions
-// (stamps, points, visits, coupon redemption, …; see operations.go).
+// CardsService issues cards to customers, reads and deletes them, and applies card actions:
+// stamps, points, visits, purchases, coupon redemption and the rest.
+//
+// # Card actions
+//
+// The action methods (AddAmount to ClearExpirationDate) share these rules, which their own
+// docs do not repeat:
+//
+//   - Before anything is sent, the action is checked against the card's type with the table
+//     of the product docs (ActionTable, ActionAppliesTo). The type comes from opts (Card or
+//     CardType), else from any card the client has read before (a card's type never
+//     changes), else from one GET of the card, which the client remembers.
+//     ActionOptions.Template (or a membership card with its tier) refines the check with the
+//     template's mechanics and the tier's visit limits; without them the server judges those.
+//   - Quantities must be greater than 0: counts at most 2,147,483,647 (the API's 32-bit
+//     integers), amounts finite and within a float. ActionOptions.Comment and PurchaseSum go
+//     with the action, and Reference tags it for ApplyOnce and Operations.FindReference.
+//   - An action is never sent twice: when its answer is lost, the error says so
+//     (*OutcomeUnknownError). ApplyOnce, with a Reference, finds out from the history and
+//     applies it at most once.
+//   - Each returns the card as the action left it, and the answer.
+//
+// The errors of every card action: ErrInvalidArgument for an empty id or a bad quantity,
+// option or reference (nothing sent); *ActionNotAllowedError (ErrActionNotAllowed) when the
+// card does not take the action, from the client (nothing sent) or from the server, naming
+// the methods the card does take; *CardStateError (ErrCardState) when the card's state
+// refuses it now: a visit already registered today, a coupon already redeemed, a balance too
+// small; ErrNotFound for an unknown card; *OutcomeUnknownError (ErrOutcomeUnknown) when the
+// answer was lost.
 type CardsService service
 
 // CardStatus is the installation state of a card in a customer's wallet. Values not listed

@@ -1,3 +1,5 @@
+// Tests of client.go and options.go: construction, options, base URLs, keys.
+
 package loyalty
 
 import (

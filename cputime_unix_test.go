@@ -1,5 +1,7 @@
 //go:build unix
 
+// cpuTime, for the benchmarks that report the CPU a call costs, where the system has it.
+
 package loyalty
 
 import (

@@ -1,3 +1,5 @@
+// Dates and stored times (timestamp.go) against the API's limits.
+
 package loyalty
 
 import (

@@ -156,4 +156,28 @@
 // A test that meets a 429 with Retry-After waits for it; WithRetryAfterScale(0.001) on the
 // test's client makes each second of it a millisecond. The examples of this package run
 // against the fake.
+//
+// # Package layout
+//
+// The client: client.go (Client, its constructors, ForAPIKey and ForCompany), options.go,
+// call.go (the request pipeline every method goes through: send, mask, decode, the error
+// types), request.go (Client.Do), response.go (Response and decoding), errors.go (every error
+// type), secret.go and scrub.go (secrets kept out of every returned value), pagination.go,
+// ratelimit.go, timestamp.go and ids.go.
+//
+// The operations layer: operations.go (the card-type × action table and the check every
+// card action passes before anything is sent), cardtype.go, typecache.go.
+//
+// The resources, one file each: cards.go, card_actions.go (the card actions), customers.go,
+// companies.go, templates.go, tariffs.go, pushes.go, sms.go, history.go (the API's
+// "operations": the card history, and FindReference), statistics.go, profile.go,
+// marketplace.go, webhooks.go, webhook_events.go and webhook_receiver.go.
+//
+// Once: reference.go (the reference an action carries in its comment), apply_once.go
+// (ApplyOnce), create_once.go (the core of FindOrCreate, FindOrIssue and CreateOnce, which
+// are beside their services), ledger.go (Ledger and the claim every "once" call holds) and
+// memory_ledger.go (the default ledger).
+//
+// Each file's tests are in its _test.go twin; a test file named for a behaviour instead
+// (once_test.go, leak_test.go) says in its first line what it covers.
 package loyalty

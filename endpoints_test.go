@@ -1,3 +1,6 @@
+// Every endpoint, every method's doc: what each sends, and that each says its endpoint, what
+// it returns and its errors.
+
 package loyalty
 
 import (

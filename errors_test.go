@@ -1,3 +1,5 @@
+// Tests of errors.go: every error shape the API sends, read into typed errors.
+
 package loyalty
 
 import (

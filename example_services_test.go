@@ -1,3 +1,5 @@
+// Examples of each service, run against the fake.
+
 package loyalty_test
 
 import (

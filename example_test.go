@@ -1,3 +1,5 @@
+// Examples that the README quotes: run against the fake, checked by their Output.
+
 package loyalty_test
 
 import (

@@ -1,3 +1,5 @@
+// Fuzz targets for everything that parses bytes from outside.
+
 package loyalty
 
 import (

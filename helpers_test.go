@@ -1,3 +1,5 @@
+// Helpers of the package's tests: a recording test server and its fixtures.
+
 package loyalty
 
 import (

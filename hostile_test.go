@@ -1,3 +1,5 @@
+// Servers that misbehave (never answer, trickle, lie about their pages): every call ends, typed.
+
 package loyalty
 
 import (

@@ -1,3 +1,5 @@
+// No secret in anything printed, logged or returned (secret.go, scrub.go).
+
 package loyalty
 
 import (

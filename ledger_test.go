@@ -1,3 +1,5 @@
+// Tests of ledger.go and memory_ledger.go: the ledger contract, keys, the waits of a claim.
+
 package loyalty
 
 import (

@@ -1,3 +1,5 @@
+// TestMain: no goroutine left behind, and no secret in any answer or error the suite gets back.
+
 package loyalty
 
 import (

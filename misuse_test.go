@@ -1,3 +1,5 @@
+// A caller's slips (nil context, zero client, nil request, bad options) are errors, never panics.
+
 package loyalty
 
 import (

@@ -1,3 +1,5 @@
+// The models name every field of the API's description.
+
 package loyalty
 
 import (

@@ -1,3 +1,5 @@
+// The checker that holds requests to the API's description (testdata/openapi.json).
+
 package loyalty
 
 import (

@@ -1,3 +1,6 @@
+// Tests of operations.go (the action table and the check) and card_actions.go (the card
+// actions: what each sends, and what is refused before sending).
+
 package loyalty
 
 import (

@@ -1,3 +1,5 @@
+// The README's snippets, examples and figures are the tested ones.
+
 package loyalty
 
 import (

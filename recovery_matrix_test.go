@@ -1,3 +1,6 @@
+// The recovery matrix: every fault kind × server clocks far from this machine's × a first call
+// and two repeats, none applied twice.
+
 package loyalty_test
 
 import (

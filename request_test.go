@@ -1,3 +1,5 @@
+// Tests of request.go: Client.Do.
+
 package loyalty
 
 import (

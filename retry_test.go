@@ -1,3 +1,6 @@
+// The retry rules (call.go and internal/transport): what is repeated, after what, and what is
+// not.
+
 package loyalty
 
 import (

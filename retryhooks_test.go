@@ -1,3 +1,6 @@
+// Tests of WithRetryHooks (options.go): go-retryablehttp's logger and hooks see no secret and
+// cannot repeat a state change.
+
 package loyalty
 
 import (

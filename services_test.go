@@ -1,3 +1,6 @@
+// Tests of the smaller services: companies.go, marketplace.go, profile.go, pushes.go, sms.go,
+// statistics.go, tariffs.go and templates.go.
+
 package loyalty
 
 import (

@@ -1,3 +1,5 @@
+// A long run under faults (LOYALTY_SOAK=1): no goroutine or memory left behind.
+
 package loyalty_test
 
 import (

@@ -92,15 +92,6 @@ func TestDate(t *testing.T) {
 	assert.True(t, Date{2028, time.February, 29}.valid())
 }
 
-func TestIDReadsStringsAndNumbers(t *testing.T) {
-	t.Parallel()
-	for in, want := range map[string]ID{`"638920-251-210"`: "638920-251-210", `20779267`: "20779267", `null`: ""} {
-		var id ID
-		require.NoError(t, json.Unmarshal([]byte(in), &id), in)
-		assert.Equal(t, want, id, in)
-	}
-}
-
 func TestTimestampReadsQuotedUnixSeconds(t *testing.T) {
 	t.Parallel()
 	var ts Timestamp

@@ -1,3 +1,6 @@
+// Tests of call.go's pipeline over a real transport: redirects, timeouts, certificates, bodies
+// closed, lost DELETE answers.
+
 package loyalty
 
 import (

@@ -1,3 +1,5 @@
+// Tests of typecache.go, and of the one GET that learns a card's type (operations.go).
+
 package loyalty
 
 import (

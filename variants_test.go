@@ -1,3 +1,5 @@
+// Every model reads the shapes the live API sends (response.go, internal/lenient).
+
 package loyalty
 
 import (

@@ -1,3 +1,5 @@
+// Tests of webhooks.go, webhook_events.go and webhook_receiver.go.
+
 package loyalty
 
 import (

@@ -1,3 +1,6 @@
+// Tests of apply_once.go and of the create helpers (create_once.go, with FindOrCreate, FindOrIssue
+// and CreateOnce): once across calls, goroutines, clients and clocks, and the looks before a send.
+
 package loyalty_test
 
 import (
