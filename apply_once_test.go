@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -144,8 +145,12 @@ func issueFrom(t *testing.T, srv *loyaltytest.Server, template string) string {
 // is only concluded once InFlight has passed, by when the held stamp has landed.
 func TestApplyOnceWaitsOutAnAttemptStillInFlight(t *testing.T) {
 	t.Parallel()
+	synctest.Test(t, applyOnceWaitsOutAnAttemptStillInFlight)
+}
+
+func applyOnceWaitsOutAnAttemptStillInFlight(t *testing.T) {
 	clk := newShiftClock()
-	srv := loyaltytest.NewServer(loyaltytest.WithClock(clk.Now))
+	srv := loyaltytest.NewServer(loyaltytest.WithClock(clk.Now), loyaltytest.WithInMemoryNetwork())
 	t.Cleanup(srv.Close)
 	c, err := srv.NewClient(loyalty.WithTimeout(attemptTimeout))
 	require.NoError(t, err)
@@ -332,7 +337,11 @@ func TestDerivedClientsKeepTheirOwnCardTypes(t *testing.T) {
 // claiming the reference again and sending it twice.
 func TestAClaimOutlivesItsHold(t *testing.T) {
 	t.Parallel()
-	srv := loyaltytest.NewServer()
+	synctest.Test(t, aClaimOutlivesItsHold)
+}
+
+func aClaimOutlivesItsHold(t *testing.T) {
+	srv := loyaltytest.NewServer(loyaltytest.WithInMemoryNetwork())
 	t.Cleanup(srv.Close)
 	id := stampCard(t, srv)
 	srv.InjectFault("POST /api/v2/cards/{id}/add-stamp", loyaltytest.Fault{Hold: time.Second, Times: 1})

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -58,13 +59,17 @@ var trialKinds = []trialKind{
 // ApplyOnce reported success.
 func TestApplyOnceNeverDoublesAnAccrual(t *testing.T) {
 	t.Parallel()
+	synctest.Test(t, applyOnceNeverDoubles)
+}
+
+func applyOnceNeverDoubles(t *testing.T) {
 	trials := 1000
 	if testing.Short() {
 		trials = 220
 	}
 	const lag = 80 * time.Millisecond
 	clk := newShiftClock()
-	srv := loyaltytest.NewServer(loyaltytest.WithHistoryLag(lag), loyaltytest.WithClock(clk.Now))
+	srv := loyaltytest.NewServer(loyaltytest.WithHistoryLag(lag), loyaltytest.WithClock(clk.Now), loyaltytest.WithInMemoryNetwork())
 	t.Cleanup(srv.Close)
 	client, err := srv.NewClient(loyalty.WithTimeout(attemptTimeout), loyalty.WithRetryWait(time.Millisecond, 5*time.Millisecond))
 	require.NoError(t, err)
@@ -268,68 +273,72 @@ func TestCreatesHappenOnceUnderFaults(t *testing.T) {
 	for k, kind := range createFaults {
 		t.Run(kind.name, func(t *testing.T) {
 			t.Parallel()
-			srv := loyaltytest.NewServer()
-			t.Cleanup(srv.Close)
-			c, err := srv.NewClient(loyalty.WithTimeout(attemptTimeout), loyalty.WithRetryWait(time.Millisecond, 5*time.Millisecond))
-			require.NoError(t, err)
-			ctx := context.Background()
-			for r := range rounds {
-				name := fmt.Sprintf("%s #%d", kind.name, r)
-				inject := func(route string) {
-					if kind.fault != nil {
-						srv.InjectFault(route, *kind.fault)
-					}
-				}
-				email := fmt.Sprintf("jane+%d-%d@example.com", r, k)
-
-				inject("POST /api/v2/customers")
-				req := &loyalty.CustomerCreateRequest{FirstName: "Jane", Email: email}
-				customer, _, err := c.Customers.FindOrCreate(ctx, req)
-				require.NoError(t, err, name)
-				again, _, err := c.Customers.FindOrCreate(ctx, req)
-				require.NoError(t, err, name)
-				assert.Equal(t, customer.ID, again.ID, "%s: run again, the same customer", name)
-				list, _, err := srv.Client.Customers.List(ctx, &loyalty.CustomerListOptions{Email: email})
-				require.NoError(t, err)
-				assert.Len(t, list, 1, "%s: one customer", name)
-
-				inject("POST /api/v2/cards")
-				issue := &loyalty.CardCreateRequest{CustomerID: customer.ID, TemplateID: srv.TemplateID(loyalty.CardTypeStamp)}
-				card, _, err := c.Cards.FindOrIssue(ctx, issue, once)
-				require.NoError(t, err, name)
-				card2, _, err := c.Cards.FindOrIssue(ctx, issue, once)
-				require.NoError(t, err, name)
-				assert.Equal(t, card.ID, card2.ID, "%s: run again, the same card", name)
-				cards, _, err := srv.Client.Cards.List(ctx, &loyalty.CardListOptions{CustomerID: customer.ID})
-				require.NoError(t, err)
-				assert.Len(t, cards, 1, "%s: one card", name)
-
-				inject("POST /api/v2/companies")
-				company := &loyalty.CompanyCreateRequest{Name: "Bean There " + name, Email: email, Phone: "+15555550100", Country: "US",
-					UserName: "Ann", UserSurname: "Lee", Password: loyalty.NewSecret("change-me-1"), TariffID: 1, TariffPeriod: loyalty.TariffMonth}
-				created, _, err := c.Companies.CreateOnce(ctx, company, once)
-				if err != nil {
-					// Only a create that never landed may end unknown: a second company with
-					// the same email is not refused, so CreateOnce does not send again.
-					require.True(t, loyalty.IsOutcomeUnknown(err), "%s: %v", name, err)
-				}
-				rerun, _, err := c.Companies.CreateOnce(ctx, company, once)
-				require.NoError(t, err, "%s: the script run again", name)
-				if created != nil {
-					assert.Equal(t, created.ID, rerun.ID, "%s: the same company", name)
-				}
-				assert.NotEmpty(t, rerun.APIKey.Reveal(), "%s: read whole, with its key", name)
-				n := 0
-				for co, err := range srv.Client.Companies.All(ctx, nil) {
-					require.NoError(t, err)
-					if strings.EqualFold(co.Email, email) {
-						n++
-					}
-				}
-				assert.Equal(t, 1, n, "%s: one company", name)
-				srv.ClearFaults()
-			}
+			synctest.Test(t, func(t *testing.T) { createsOnceUnder(t, k, kind, once, rounds) })
 		})
+	}
+}
+
+func createsOnceUnder(t *testing.T, k int, kind trialKind, once *loyalty.OnceOptions, rounds int) {
+	srv := loyaltytest.NewServer(loyaltytest.WithInMemoryNetwork())
+	t.Cleanup(srv.Close)
+	c, err := srv.NewClient(loyalty.WithTimeout(attemptTimeout), loyalty.WithRetryWait(time.Millisecond, 5*time.Millisecond))
+	require.NoError(t, err)
+	ctx := context.Background()
+	for r := range rounds {
+		name := fmt.Sprintf("%s #%d", kind.name, r)
+		inject := func(route string) {
+			if kind.fault != nil {
+				srv.InjectFault(route, *kind.fault)
+			}
+		}
+		email := fmt.Sprintf("jane+%d-%d@example.com", r, k)
+
+		inject("POST /api/v2/customers")
+		req := &loyalty.CustomerCreateRequest{FirstName: "Jane", Email: email}
+		customer, _, err := c.Customers.FindOrCreate(ctx, req)
+		require.NoError(t, err, name)
+		again, _, err := c.Customers.FindOrCreate(ctx, req)
+		require.NoError(t, err, name)
+		assert.Equal(t, customer.ID, again.ID, "%s: run again, the same customer", name)
+		list, _, err := srv.Client.Customers.List(ctx, &loyalty.CustomerListOptions{Email: email})
+		require.NoError(t, err)
+		assert.Len(t, list, 1, "%s: one customer", name)
+
+		inject("POST /api/v2/cards")
+		issue := &loyalty.CardCreateRequest{CustomerID: customer.ID, TemplateID: srv.TemplateID(loyalty.CardTypeStamp)}
+		card, _, err := c.Cards.FindOrIssue(ctx, issue, once)
+		require.NoError(t, err, name)
+		card2, _, err := c.Cards.FindOrIssue(ctx, issue, once)
+		require.NoError(t, err, name)
+		assert.Equal(t, card.ID, card2.ID, "%s: run again, the same card", name)
+		cards, _, err := srv.Client.Cards.List(ctx, &loyalty.CardListOptions{CustomerID: customer.ID})
+		require.NoError(t, err)
+		assert.Len(t, cards, 1, "%s: one card", name)
+
+		inject("POST /api/v2/companies")
+		company := &loyalty.CompanyCreateRequest{Name: "Bean There " + name, Email: email, Phone: "+15555550100", Country: "US",
+			UserName: "Ann", UserSurname: "Lee", Password: loyalty.NewSecret("change-me-1"), TariffID: 1, TariffPeriod: loyalty.TariffMonth}
+		created, _, err := c.Companies.CreateOnce(ctx, company, once)
+		if err != nil {
+			// Only a create that never landed may end unknown: a second company with
+			// the same email is not refused, so CreateOnce does not send again.
+			require.True(t, loyalty.IsOutcomeUnknown(err), "%s: %v", name, err)
+		}
+		rerun, _, err := c.Companies.CreateOnce(ctx, company, once)
+		require.NoError(t, err, "%s: the script run again", name)
+		if created != nil {
+			assert.Equal(t, created.ID, rerun.ID, "%s: the same company", name)
+		}
+		assert.NotEmpty(t, rerun.APIKey.Reveal(), "%s: read whole, with its key", name)
+		n := 0
+		for co, err := range srv.Client.Companies.All(ctx, nil) {
+			require.NoError(t, err)
+			if strings.EqualFold(co.Email, email) {
+				n++
+			}
+		}
+		assert.Equal(t, 1, n, "%s: one company", name)
+		srv.ClearFaults()
 	}
 }
 

@@ -1,6 +1,6 @@
 module github.com/loyaltycards/loyalty-go
 
-go 1.24
+go 1.25
 
 require (
 	github.com/davecgh/go-spew v1.1.1

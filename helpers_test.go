@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/loyaltycards/loyalty-go/internal/pipenet"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -46,6 +47,30 @@ type testServer struct {
 // setup returns a client with zero retry waits pointed at a fresh test server, and the server.
 func setup(t *testing.T, opts ...Option) (*Client, *testServer) {
 	t.Helper()
+	ts, srv := newTestServer(t)
+	srv.Start()
+	ts.URL = srv.URL
+	return newTestClient(t, ts.URL, opts...), ts
+}
+
+// setupInMemory is setup on an in-memory network (internal/pipenet): the server and the client
+// open no socket, so a test can run them in a testing/synctest bubble.
+func setupInMemory(t *testing.T, opts ...Option) (*Client, *testServer) {
+	t.Helper()
+	ts, srv := newTestServer(t)
+	l := pipenet.New()
+	_ = srv.Listener.Close()
+	srv.Listener = l
+	srv.Start()
+	ts.URL = srv.URL
+	tr := l.Transport()
+	t.Cleanup(tr.CloseIdleConnections)
+	return newTestClient(t, ts.URL, append([]Option{WithHTTPClient(&http.Client{Transport: tr})}, opts...)...), ts
+}
+
+// newTestServer returns a test server whose handlers record every request, not yet started.
+func newTestServer(t *testing.T) (*testServer, *httptest.Server) {
+	t.Helper()
 	ts := &testServer{t: t, mux: http.NewServeMux()}
 	outer := http.NewServeMux()
 	outer.Handle("/api/v2/", ts.recordAll(ts.mux))
@@ -54,11 +79,9 @@ func setup(t *testing.T, opts ...Option) (*Client, *testServer) {
 		t.Errorf("request outside /api/v2 and /api/automation: %s %s", r.Method, r.URL.Path)
 		http.NotFound(w, r)
 	})
-	srv := httptest.NewServer(outer)
+	srv := httptest.NewUnstartedServer(outer)
 	t.Cleanup(srv.Close)
-	ts.URL = srv.URL
-	c := newTestClient(t, ts.URL, opts...)
-	return c, ts
+	return ts, srv
 }
 
 // newTestClient logs everything at debug level into a buffer that must never contain the key:

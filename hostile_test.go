@@ -155,7 +155,7 @@ func TestMisbehavingServers(t *testing.T) {
 			c, ts := setup(t, WithRetryMax(1))
 			ts.handle("/api/v2/cards/", tt.handler(t, stop))
 			t.Cleanup(func() { close(stop) })
-			const deadline = 1500 * time.Millisecond
+			const deadline = 700 * time.Millisecond
 			ctx, cancel := context.WithTimeout(context.Background(), deadline)
 			defer cancel()
 			start := time.Now()

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -54,20 +55,84 @@ type secretAudit struct {
 var dump = spew.ConfigState{Indent: " ", DisableMethods: true, DisablePointerAddresses: true, MaxDepth: 12}
 
 func (a *secretAudit) check(secrets []string, resp *Response, err error) {
-	text := dump.Sdump(resp)
+	var all []string
+	for _, s := range secrets {
+		for _, f := range forms(s) {
+			if len(f) >= 6 {
+				all = append(all, f)
+			}
+		}
+	}
+	var found []string
+	look := func(where func() string, text string) {
+		for _, f := range all {
+			if strings.Contains(text, f) {
+				found = append(found, fmt.Sprintf("a secret (%d bytes) in a returned value, at %s:\n%s", len(f), where(), dump.Sdump(resp, err)))
+			}
+		}
+	}
+	// Every string the values hold, unexported fields and pointers followed (what a dump by
+	// reflection would print, without printing it), and what the error says.
+	eachString(resp, look)
 	if err != nil {
-		text += err.Error() + fmt.Sprintf("%+v", err) + dump.Sdump(err)
+		eachString(err, look)
+		look(func() string { return "the error's text" }, err.Error()+fmt.Sprintf("%+v", err))
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.scanned++
-	for _, s := range secrets {
-		for _, f := range forms(s) {
-			if len(f) >= 6 && strings.Contains(text, f) {
-				a.leaks = append(a.leaks, fmt.Sprintf("a secret (%d bytes) in a returned value:\n%s", len(s), text))
+	a.leaks = append(a.leaks, found...)
+}
+
+// eachString walks v by reflection, every field, element and pointer (each pointer once), and
+// calls f with each string and byte slice it holds, and a function that says where.
+func eachString(v any, f func(where func() string, s string)) {
+	seen := map[uintptr]bool{}
+	var path []string
+	where := func() string { return strings.Join(path, "") }
+	var walk func(rv reflect.Value)
+	into := func(rv reflect.Value, step string) {
+		path = append(path, step)
+		walk(rv)
+		path = path[:len(path)-1]
+	}
+	walk = func(rv reflect.Value) {
+		switch rv.Kind() {
+		case reflect.String:
+			f(where, rv.String())
+		case reflect.Pointer:
+			if rv.IsNil() || seen[rv.Pointer()] {
+				return
+			}
+			seen[rv.Pointer()] = true
+			walk(rv.Elem())
+		case reflect.Interface:
+			if !rv.IsNil() {
+				walk(rv.Elem())
+			}
+		case reflect.Struct:
+			t := rv.Type()
+			for i := range rv.NumField() {
+				into(rv.Field(i), "."+t.Field(i).Name)
+			}
+		case reflect.Slice:
+			if rv.Type().Elem().Kind() == reflect.Uint8 {
+				f(where, string(rv.Bytes()))
+				return
+			}
+			fallthrough
+		case reflect.Array:
+			for i := range rv.Len() {
+				into(rv.Index(i), "[i]")
+			}
+		case reflect.Map:
+			for it := rv.MapRange(); it.Next(); {
+				into(it.Key(), "{key}")
+				into(it.Value(), "[value]")
 			}
 		}
 	}
+	walk(reflect.ValueOf(v))
 }
 
 func (a *secretAudit) report() string {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -39,6 +40,10 @@ var matrixOffsets = []time.Duration{-72 * time.Hour, -25 * time.Hour, -time.Hour
 // In every cell the reference is applied exactly once. The test prints its tally.
 func TestRecoveryMatrix(t *testing.T) {
 	t.Parallel()
+	synctest.Test(t, recoveryMatrix)
+}
+
+func recoveryMatrix(t *testing.T) {
 	const lag = 80 * time.Millisecond
 	once := &loyalty.OnceOptions{Settle: 50 * time.Millisecond, InFlight: inFlight}
 	ctx := context.Background()
@@ -66,7 +71,7 @@ func TestRecoveryMatrix(t *testing.T) {
 	for _, offset := range matrixOffsets {
 		clk := newShiftClock()
 		clk.shift(offset)
-		srv := loyaltytest.NewServer(loyaltytest.WithClock(clk.Now), loyaltytest.WithHistoryLag(lag))
+		srv := loyaltytest.NewServer(loyaltytest.WithClock(clk.Now), loyaltytest.WithHistoryLag(lag), loyaltytest.WithInMemoryNetwork())
 		t.Cleanup(srv.Close)
 		client, err := srv.NewClient(loyalty.WithTimeout(attemptTimeout), loyalty.WithLedger(loyalty.NewMemoryLedger(0)))
 		require.NoError(t, err)

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -87,32 +88,35 @@ func TestTypeCacheMemory(t *testing.T) {
 	runtime.KeepAlive(c)
 }
 
+// Twenty actions on a card of unknown type at once share one look-up: each waits inside it
+// until the card is read (the test holds the read until all twenty are in), and none reads
+// the card again.
 func TestConcurrentActionsOnAnUnknownCardShareOneLookUp(t *testing.T) {
 	t.Parallel()
-	c, ts := setup(t)
-	var gets atomic.Int32
-	release := make(chan struct{})
-	ts.handle("GET /api/v2/cards/{id}", func(w http.ResponseWriter, r *http.Request) {
-		gets.Add(1)
-		<-release
-		_, _ = w.Write(fixtureBytes(t, "card.json"))
+	synctest.Test(t, func(t *testing.T) {
+		c, ts := setupInMemory(t)
+		var gets atomic.Int32
+		release := make(chan struct{})
+		ts.handle("GET /api/v2/cards/{id}", func(w http.ResponseWriter, r *http.Request) {
+			gets.Add(1)
+			<-release
+			_, _ = w.Write(fixtureBytes(t, "card.json"))
+		})
+		ts.reply("POST /api/v2/cards/{id}/add-stamp", http.StatusOK, "card.json")
+		var wg sync.WaitGroup
+		for range 20 {
+			wg.Go(func() {
+				_, _, err := c.Cards.AddStamps(context.Background(), "638920-251-210", 1, nil)
+				assert.NoError(t, err)
+			})
+		}
+		synctest.Wait() // every action is inside the look-up, blocked: none has passed it
+		assert.Equal(t, int32(1), gets.Load(), "twenty actions waiting, one read of the card")
+		close(release)
+		wg.Wait()
+		assert.Equal(t, int32(1), gets.Load(), "one look-up for twenty actions")
+		assert.Len(t, ts.requests(), 21)
 	})
-	ts.reply("POST /api/v2/cards/{id}/add-stamp", http.StatusOK, "card.json")
-	var wg sync.WaitGroup
-	for range 20 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, _, err := c.Cards.AddStamps(context.Background(), "638920-251-210", 1, nil)
-			assert.NoError(t, err)
-		}()
-	}
-	for gets.Load() == 0 {
-		runtime.Gosched()
-	}
-	close(release)
-	wg.Wait()
-	assert.Equal(t, int32(1), gets.Load(), "one look-up for twenty actions")
 }
 
 func TestLookUpIsRememberedUnderTheCallersID(t *testing.T) {

@@ -1,6 +1,6 @@
 module github.com/loyaltycards/loyalty-go/loyaltyredis
 
-go 1.24
+go 1.25
 
 require (
 	github.com/go-redis/redis_rate/v10 v10.0.1

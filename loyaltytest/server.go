@@ -104,6 +104,7 @@ import (
 	"time"
 
 	loyalty "github.com/loyaltycards/loyalty-go"
+	"github.com/loyaltycards/loyalty-go/internal/pipenet"
 )
 
 // Server is a running fake of the API.
@@ -119,6 +120,10 @@ type Server struct {
 
 	srv     *httptest.Server
 	closing chan struct{} // closed by Close: held requests stop waiting
+	// pipe is the in-memory network of WithInMemoryNetwork, and pipeTransport the transport
+	// every client of the server dials it with; nil on a loopback port.
+	pipe          *pipenet.Listener
+	pipeTransport *http.Transport
 	// abort ends webhook deliveries in flight, for a Shutdown whose grace has passed.
 	abort    context.Context
 	abortNow context.CancelFunc
@@ -252,6 +257,9 @@ func NewServer(opts ...Option) *Server {
 		// A delivery is never sent on to where a redirect points: a subscriber's URL must not
 		// make the server reach an address its key holders cannot.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	if pl, ok := set.listener.(*pipenet.Listener); ok {
+		s.pipe, s.pipeTransport = pl, pl.Transport()
+	}
 	s.srv = httptest.NewUnstartedServer(s.routes())
 	s.srv.Config.ReadHeaderTimeout = set.readHeaderTimeout
 	s.srv.Config.ReadTimeout = set.readTimeout
@@ -278,7 +286,19 @@ func (s *Server) NewClient(opts ...loyalty.Option) (*loyalty.Client, error) {
 		loyalty.WithBaseURL(s.URL), loyalty.WithAppToken(s.AppToken),
 		loyalty.WithRetryWait(time.Millisecond, 10*time.Millisecond),
 	}
+	if s.pipe != nil {
+		base = append(base, loyalty.WithHTTPClient(s.HTTPClient()))
+	}
 	return loyalty.NewClient(s.APIKey, append(base, opts...)...)
+}
+
+// HTTPClient returns an http.Client that reaches the server, for requests of a test's own
+// (the only way to reach it on an in-memory network).
+func (s *Server) HTTPClient() *http.Client {
+	if s.pipe != nil {
+		return &http.Client{Transport: s.pipeTransport}
+	}
+	return &http.Client{}
 }
 
 // Close stops the server, once the requests it is handling and the webhook deliveries it
@@ -288,6 +308,9 @@ func (s *Server) Close() {
 	s.srv.Close()
 	s.WaitForDeliveries()
 	s.hooksOut.client.CloseIdleConnections()
+	if s.pipeTransport != nil {
+		s.pipeTransport.CloseIdleConnections()
+	}
 	s.abortNow()
 }
 

@@ -1,6 +1,6 @@
 module github.com/loyaltycards/loyalty-go/examples/agency
 
-go 1.24
+go 1.25
 
 require (
 	github.com/loyaltycards/loyalty-go v0.0.0

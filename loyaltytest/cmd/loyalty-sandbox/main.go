@@ -27,6 +27,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -47,7 +48,7 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, nil); err != nil {
+	if err := run(ctx, os.Args[1:], runIO{stdout: os.Stdout, stderr: os.Stderr}); err != nil {
 		fmt.Fprintln(os.Stderr, "loyalty-sandbox:", err)
 		os.Exit(1)
 	}
@@ -64,10 +65,20 @@ const (
 	shutdownGrace = 2 * time.Second
 )
 
-// run serves until ctx is done, then writes the state a last time. ready, when not nil, is
-// told the running server once it serves (for tests). What it prints for the user goes to
-// stdout; warnings go to stderr.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready func(*loyaltytest.Server)) error {
+// runIO is where run writes, and what tests tell it.
+type runIO struct {
+	// stdout takes what the user reads; stderr, warnings.
+	stdout, stderr io.Writer
+	// ready, when not nil, is told the running server once it serves.
+	ready func(*loyaltytest.Server)
+	// grace and retry replace shutdownGrace and saveRetry when set (tests wait less).
+	grace, retry time.Duration
+}
+
+// run serves until ctx is done, then writes the state a last time.
+func run(ctx context.Context, args []string, rio runIO) error {
+	stdout, stderr, ready := rio.stdout, rio.stderr, rio.ready
+	grace, retryAfter := cmp.Or(rio.grace, shutdownGrace), cmp.Or(rio.retry, saveRetry)
 	flags := flag.NewFlagSet("loyalty-sandbox", flag.ContinueOnError)
 	flags.SetOutput(stderr)
 	addr := flags.String("addr", "127.0.0.1:8787", "address to serve on (port 0: any free port); off loopback, anyone who reaches it can use it")
@@ -146,8 +157,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	for {
 		select {
 		case <-ctx.Done():
-			grace, cancel := context.WithTimeout(context.Background(), shutdownGrace)
-			_ = srv.Shutdown(grace) // what is still being handled after the grace is cut off
+			graceCtx, cancel := context.WithTimeout(context.Background(), grace)
+			_ = srv.Shutdown(graceCtx) // what is still being handled after the grace is cut off
 			cancel()
 			return save()
 		case <-changed:
@@ -156,8 +167,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 		// A save that fails (a full disk, a folder gone) is said and tried again: the state in
 		// memory is whole, and the sandbox goes on serving.
 		if err := save(); err != nil {
-			fmt.Fprintf(stderr, "loyalty-sandbox: saving the state failed; trying again in %s: %v\n", saveRetry, err)
-			retry = time.After(saveRetry)
+			fmt.Fprintf(stderr, "loyalty-sandbox: saving the state failed; trying again in %s: %v\n", retryAfter, err)
+			retry = time.After(retryAfter)
 			continue
 		}
 		retry = nil

@@ -56,7 +56,8 @@ func sandboxOut(t *testing.T, args ...string) (*loyaltytest.Server, *syncBuffer,
 	started := make(chan *loyaltytest.Server, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), out, out, func(s *loyaltytest.Server) { started <- s })
+		done <- run(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), runIO{stdout: out, stderr: out,
+			ready: func(s *loyaltytest.Server) { started <- s }, grace: 200 * time.Millisecond, retry: 100 * time.Millisecond})
 	}()
 	select {
 	case srv := <-started:
@@ -201,13 +202,13 @@ func TestSandboxKeys(t *testing.T) {
 	require.NoError(t, err)
 
 	var out bytes.Buffer
-	err = run(context.Background(), []string{"-addr", "127.0.0.1:0", "-state", file, "-key", "lt_agency_other"}, &out, &out, nil)
+	err = run(context.Background(), []string{"-addr", "127.0.0.1:0", "-state", file, "-key", "lt_agency_other"}, runIO{stdout: &out, stderr: &out})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "other keys")
 	assert.NotContains(t, err.Error(), "lt_agency_mine", "the file's key is not printed in the error")
 
 	require.NoError(t, os.WriteFile(file, []byte("{not json"), 0o600))
-	err = run(context.Background(), []string{"-addr", "127.0.0.1:0", "-state", file}, &out, &out, nil)
+	err = run(context.Background(), []string{"-addr", "127.0.0.1:0", "-state", file}, runIO{stdout: &out, stderr: &out})
 	require.Error(t, err)
 	assert.True(t, strings.Contains(err.Error(), file), "the error names the file: %v", err)
 }
