@@ -130,8 +130,9 @@ func (o *OnceOptions) settings(c *Client) verdictBounds {
 //     (read with one GET) and an *AlreadyAppliedError: errors.Is(err, ErrAlreadyApplied).
 //     One held by another call waits for that call's outcome.
 //   - Before the first send it looks the reference up in the card's history
-//     (Operations.FindReference, two reads: the card and its history of the last Window),
-//     unless once.Fresh. Applied: the card and an *AlreadyAppliedError. If the history
+//     (Operations.FindReference: the card and its history of the last Window, read side by
+//     side), unless once.Fresh, or the ledger vouches that it has kept every reference sent
+//     for longer than the Window. Applied: the card and an *AlreadyAppliedError. If the history
 //     cannot tell yet, it looks again; still unknown, it returns an *OutcomeUnknownError
 //     without sending.
 //   - When the send's outcome is unknown (the answer was lost), it waits and looks the
@@ -140,10 +141,13 @@ func (o *OnceOptions) settings(c *Client) verdictBounds {
 //     unknown returns an *OutcomeUnknownError whose Finding says why, and records it in the
 //     ledger, so that a later call finds out before it sends.
 //
-// Cost: with the defaults, a first send is three round trips (GET card, GET history, the
-// action); a repeat answered by the ledger, one GET; once.Fresh, one (the action). A lost
-// answer costs two reads per look; an applied action shows at the first look (after
-// Settle, 2 s), a lost one only after InFlight (30 s).
+// Cost: with the defaults, a first send is three requests in two round trips (the card and
+// its history read side by side, then the action); with a card read a moment ago in
+// opts.Card (within 5 s, as FindOrIssue or Get return it), two (the history, the action);
+// with a ledger that vouches (its LedgerClaim.Kept covers the Window), or once.Fresh, one
+// (the action). A repeat answered by the ledger is one GET. A lost answer costs two reads
+// per look; an applied action shows at the first look (after Settle, 2 s), a lost one only
+// after InFlight (30 s).
 //
 // Errors: *AlreadyAppliedError (ErrAlreadyApplied) for a repeat; *OutcomeUnknownError
 // (ErrOutcomeUnknown) when the history cannot tell; an ErrLedger error when the ledger fails
@@ -171,6 +175,17 @@ func (s *CardsService) ApplyOnce(ctx context.Context, id string, action ActionFu
 	if err := checkReference(opts.Reference); err != nil {
 		return nil, nil, err
 	}
+	return s.applyOnce(ctx, id, func(context.Context, *Card) (ActionFunc, error) { return action, nil }, opts, once)
+}
+
+// plan chooses the action to send once the card is known (as the look-up before the first
+// send read it, or as the caller handed it; nil when neither): what Purchase needs, which
+// picks the action by the card's type and template.
+type plan func(ctx context.Context, card *Card) (ActionFunc, error)
+
+// applyOnce is ApplyOnce with the action chosen by choose, before the first send. Its
+// arguments are checked.
+func (s *CardsService) applyOnce(ctx context.Context, id string, choose plan, opts *ActionOptions, once *OnceOptions) (*Card, *Response, error) {
 	ref := opts.Reference
 	ls := once.settings(s.client)
 	cl, _, err := s.client.claimOnce(ctx, s.client.onceKey("apply", cacheKey(id), ref), once.hold())
@@ -192,7 +207,7 @@ func (s *CardsService) ApplyOnce(ctx context.Context, id string, action ActionFu
 	case cl.prev.State == LedgerUnknown:
 		// An earlier call lost an answer, or its claim lapsed without an outcome: find out what
 		// became of it before sending.
-		f, historyErr := s.askHistory(ctx, cl, id, ref, earlier(cl.prev, cl.granted), once, ls)
+		f, historyErr := s.askHistory(ctx, cl, id, ref, earlier(cl.prev, cl.granted), once, ls, nil)
 		switch {
 		case f != nil && f.Outcome == OutcomeApplied:
 			_ = cl.applied(ctx, id)
@@ -215,7 +230,9 @@ func (s *CardsService) ApplyOnce(ctx context.Context, id string, action ActionFu
 					Finding: &Finding{Reason: errForgotten.Error()}, LookupErr: err})
 			}
 		}
-		f, historyErr := s.askHistory(ctx, cl, id, ref, nil, once, ls)
+		// A card the caller read a moment ago stands for the look-up's read of it: only the
+		// history is read.
+		f, historyErr := s.askHistory(ctx, cl, id, ref, nil, once, ls, opts.Card)
 		switch {
 		case f != nil && f.Outcome == OutcomeApplied:
 			_ = cl.applied(ctx, id)
@@ -228,6 +245,14 @@ func (s *CardsService) ApplyOnce(ctx context.Context, id string, action ActionFu
 		before = f
 	}
 
+	known := opts.Card
+	if before != nil {
+		known = before.Card
+	}
+	action, err := choose(ctx, known)
+	if err != nil {
+		return nil, nil, err // nothing sent
+	}
 	for sends := 1; ; sends++ {
 		// The claim is renewed before every send: nothing is sent under a claim the ledger
 		// lost. A send is cut at InFlight, so that a ledger which lost its claims knows how
@@ -256,7 +281,7 @@ func (s *CardsService) ApplyOnce(ctx context.Context, id string, action ActionFu
 			// The look-up just before the send places it on the server's clock exactly.
 			a.serverSent = before.ServerTime
 		}
-		f, historyErr := s.askHistory(ctx, cl, id, ref, a, once, ls)
+		f, historyErr := s.askHistory(ctx, cl, id, ref, a, once, ls, nil)
 		switch {
 		case f != nil && f.Outcome == OutcomeApplied:
 			_ = cl.applied(ctx, id)
@@ -314,7 +339,7 @@ var (
 
 // askHistory asks the history about the reference until it can tell, waiting before each look as
 // once says, each wait and look a step of the claim.
-func (s *CardsService) askHistory(ctx context.Context, cl *claim, id, ref string, a *attempt, once *OnceOptions, ls verdictBounds) (*Finding, error) {
+func (s *CardsService) askHistory(ctx context.Context, cl *claim, id, ref string, a *attempt, once *OnceOptions, ls verdictBounds, handed *Card) (*Finding, error) {
 	waits := once.waits(a.bound(ls.inFlight))
 	if a == nil {
 		// Before a first send nothing is in flight: look at once, then Settle apart.
@@ -326,7 +351,8 @@ func (s *CardsService) askHistory(ctx context.Context, cl *claim, id, ref string
 	var f *Finding
 	var lastErr error
 	for _, wait := range waits {
-		got, err := s.askHistoryOnce(ctx, cl, id, ref, a, ls, wait)
+		got, err := s.askHistoryOnce(ctx, cl, id, ref, a, ls, wait, handed)
+		handed = nil // later looks read the card again
 		if err != nil {
 			lastErr = err
 			if errors.Is(err, ErrNotFound) || errors.Is(err, ErrInvalidArgument) || errors.Is(err, ErrLedger) || ctx.Err() != nil {
@@ -343,7 +369,7 @@ func (s *CardsService) askHistory(ctx context.Context, cl *claim, id, ref string
 }
 
 // askHistoryOnce waits, then reads the card and its history, within one step of the claim.
-func (s *CardsService) askHistoryOnce(ctx context.Context, cl *claim, id, ref string, a *attempt, ls verdictBounds, wait time.Duration) (*Finding, error) {
+func (s *CardsService) askHistoryOnce(ctx context.Context, cl *claim, id, ref string, a *attempt, ls verdictBounds, wait time.Duration, handed *Card) (*Finding, error) {
 	stepCtx, cancel, err := cl.step(ctx, false)
 	if err != nil {
 		return nil, err
@@ -352,6 +378,6 @@ func (s *CardsService) askHistoryOnce(ctx context.Context, cl *claim, id, ref st
 	if err := transport.Sleep(stepCtx, wait); err != nil {
 		return nil, err
 	}
-	f, _, err := s.client.Operations.find(stepCtx, id, ref, a, ls)
+	f, _, err := s.client.Operations.find(stepCtx, id, ref, a, ls, handed)
 	return f, err
 }

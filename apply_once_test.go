@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -366,4 +367,42 @@ func aClaimOutlivesItsHold(t *testing.T) {
 	srv.WaitIdle()
 	assert.Equal(t, 1, srv.Requests("POST /api/v2/cards/{id}/add-stamp"))
 	assert.Equal(t, 1, rowsWith(t, srv.Client, id, "r-long"))
+}
+
+// A till that knows only a phone finds a returning customer without inventing a name, and
+// is asked for one only when there is nobody to find. Each answer says whether the customer
+// existed.
+func TestFindOrCreateFindsWithoutAName(t *testing.T) {
+	t.Parallel()
+	srv := loyaltytest.NewServer()
+	t.Cleanup(srv.Close)
+	ctx := context.Background()
+	existing, _, err := srv.Client.Customers.Create(ctx, &loyalty.CustomerCreateRequest{FirstName: "Jane", Phone: "15555550160"})
+	require.NoError(t, err)
+
+	c, err := srv.NewClient(loyalty.WithLedger(loyalty.NewMemoryLedger(0)))
+	require.NoError(t, err)
+	got, resp, err := c.Customers.FindOrCreate(ctx, &loyalty.CustomerCreateRequest{Phone: "15555550160"})
+	require.NoError(t, err)
+	assert.Equal(t, existing.ID, got.ID)
+	assert.Equal(t, "Jane", got.FirstName, "the customer's own name, not one the till made up")
+	assert.True(t, resp.Found)
+
+	posts := srv.Requests("POST /api/v2/customers")
+	_, _, err = c.Customers.FindOrCreate(ctx, &loyalty.CustomerCreateRequest{Phone: "15555550161"})
+	require.ErrorIs(t, err, loyalty.ErrInvalidArgument)
+	assert.Contains(t, err.Error(), "a first name is needed to create one")
+	assert.Equal(t, posts, srv.Requests("POST /api/v2/customers"), "nothing created")
+
+	created, resp, err := c.Customers.FindOrCreate(ctx, &loyalty.CustomerCreateRequest{FirstName: "Bo", Phone: "15555550161"})
+	require.NoError(t, err)
+	assert.False(t, resp.Found, "created by this call")
+	assert.Equal(t, http.StatusCreated, resp.StatusCode)
+	again, resp, err := c.Customers.FindOrCreate(ctx, &loyalty.CustomerCreateRequest{Phone: "15555550161"})
+	require.NoError(t, err)
+	assert.True(t, resp.Found, "a repeat, answered by the ledger")
+	assert.Equal(t, created.ID, again.ID)
+
+	_, _, err = c.Customers.FindOrCreate(ctx, &loyalty.CustomerCreateRequest{FirstName: "Nobody"})
+	assert.ErrorIs(t, err, loyalty.ErrInvalidArgument, "neither a phone nor an email")
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"iter"
 	"strconv"
+	"time"
 )
 
 // CardsService issues cards to customers, reads and deletes them, and applies card actions:
@@ -91,6 +92,27 @@ type Card struct {
 	// unread holds the paths, below the card, of members the answer sent but the client
 	// could not read, so that the action check never judges by a zero it did not receive.
 	unread []string
+	// readAt (this machine's clock) and serverAt (the server's, from the answer) say when the
+	// card was read, so that a card just read can stand for a read ApplyOnce would make.
+	readAt, serverAt time.Time
+}
+
+// cardFresh is how long after it was read a card handed to ApplyOnce (ActionOptions.Card)
+// stands for the read of the card its look-up would make.
+const cardFresh = 5 * time.Second
+
+// stamp records when and on which server time a card was read.
+func (c *Card) stamp(resp *Response) {
+	if c != nil && resp != nil {
+		c.readAt, c.serverAt = time.Now(), serverTime(resp)
+	}
+}
+
+// fresh reports whether the card was read by this client a moment ago, on a known server
+// time, with its last change: then it is as good as a read made now.
+func (c *Card) fresh() bool {
+	return c != nil && !c.readAt.IsZero() && !c.serverAt.IsZero() && time.Since(c.readAt) < cardFresh &&
+		!c.UpdatedAt.IsZero() && !unreadUnder(c.unread, "updatedAt")
 }
 
 // CardBalance is what a card holds. Which members carry the balance depends on the card type;
@@ -223,6 +245,7 @@ func (s *CardsService) List(ctx context.Context, opts *CardListOptions) ([]Card,
 	cards, resp, err := list[Card](ctx, s.client, "cards", opts)
 	for i := range cards {
 		s.learn(&cards[i])
+		cards[i].stamp(resp)
 	}
 	return cards, resp, err
 }
@@ -256,6 +279,7 @@ func (s *CardsService) learn(card *Card) {
 func (s *CardsService) one(ctx context.Context, r call) (*Card, *Response, error) {
 	card, resp, err := fetch[Card](ctx, s.client, r)
 	s.learn(card)
+	card.stamp(resp)
 	return card, resp, err
 }
 
@@ -368,7 +392,7 @@ func (s *CardsService) FindOrIssue(ctx context.Context, req *CardCreateRequest, 
 	}
 	key := s.client.onceKey("issue", req.CustomerID, strconv.Itoa(req.TemplateID))
 	return createOnce(ctx, s.client, key, once, creator[Card]{
-		find:   func(ctx context.Context) (*Card, *Response, error) { return s.issued(ctx, req) },
+		find:   func(ctx context.Context, _ bool) (*Card, *Response, error) { return s.issued(ctx, req) },
 		create: func(ctx context.Context) (*Card, *Response, error) { return s.Create(ctx, req) },
 		get:    s.Get,
 		id:     func(c *Card) string { return c.ID },

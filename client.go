@@ -60,8 +60,15 @@ type Client struct {
 	cardTypes    *typeCache
 	fetchTypes   bool
 	checkActions bool
-	// lookups coalesces concurrent type look-ups of one card: one GET in flight per card.
+	// typeFetches coalesces concurrent type look-ups of one card: one GET in flight per card.
 	// Each derived client has its own, as each key sees its own cards.
+	// templates keeps the templates read, for Purchase, and companyIndex the agency's
+	// companies by email, for CreateOnce; each derived client has its own.
+	templates    *templateCache
+	companyIndex *companyIndex
+	// clock remembers the server's time at the last once-look-up, to guess the next one's days
+	// of history; derived clients share it (one server).
+	clock       *serverClock
 	typeFetches *singleflight.Group
 
 	common service
@@ -218,6 +225,9 @@ func newClient(apiKey string, opts []Option) (*Client, error) {
 		fetchTypes:   !cfg.noTypeLookup,
 		checkActions: !cfg.noActionCheck,
 		typeFetches:  new(singleflight.Group),
+		clock:        new(serverClock),
+		templates:    new(templateCache),
+		companyIndex: new(companyIndex),
 		now:          time.Now,
 	}
 	if c.ledger == nil {
@@ -297,6 +307,8 @@ func (c *Client) ForAPIKey(apiKey string) (*Client, error) {
 	// reveal, a card this key may not even see.
 	d.cardTypes = newTypeCache(c.cardTypes.capacity())
 	d.typeFetches = new(singleflight.Group)
+	d.templates = new(templateCache)
+	d.companyIndex = new(companyIndex)
 	d.init()
 	return d, nil
 }

@@ -2,11 +2,14 @@ package loyalty
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"iter"
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 )
 
 // CompaniesService manages an agency's sub-accounts (companies). To act as a company, get a
@@ -341,15 +344,29 @@ func (s *CompaniesService) ChangeTariff(ctx context.Context, id int, req *Change
 // CreateOnce creates a company unless one with the same email (any case) already exists, and
 // returns that one instead: an agency script that crashed half-way can run again. The API
 // has no external id for companies and no email filter, so it lists every company of the
-// agency before creating (one request per 1,000 companies); a repeat is answered from the
-// client's ledger with one GET. After a create whose answer was lost it lists again,
-// the options' waits apart, and creates again only when the company still does not show once the
-// create can no longer be in flight (once.InFlight after it ended): the API does not refuse
-// a second company with the same email. If the looks run out first, the error stays an
-// *OutcomeUnknownError, remembered in the ledger so that the next run finds out before it
-// sends. The company returned was read with Get, so it carries its APIKey.
+// agency (one request per 1,000 companies) and keeps that list, by email, for
+// companyIndexKeep (5 minutes), adding the companies it creates: CreateOnce called for each
+// row of a CSV lists the companies once for the whole run, then sends two requests a row (the
+// create, and a read of the new company with its key; one read for a company that exists).
+// Response.Found says which a row was.
 //
-// Errors: ErrInvalidArgument for an incomplete request (nothing sent);
+// Keeping the list opens a window: a company with the same email created after the list was
+// read, by something that does not share this client's ledger (the dashboard, another tool),
+// is not seen, and a second one would be created. The window is as old as the list, at most
+// companyIndexKeep. It is safe for what CreateOnce is for: every company created through
+// CreateOnce is claimed in the ledger first, so a repeat from this process, or from any
+// process that shares the ledger (WithLedger), is caught there, not by the list; and a lost
+// create is looked for in a fresh list, never in the kept one.
+//
+// After a create whose answer was lost it lists again, the options' waits apart, and creates
+// again only when the company still does not show once the create can no longer be in flight
+// (OnceOptions.InFlight after it ended): the API does not refuse a second company with the
+// same email. If the looks run out first, the error stays an *OutcomeUnknownError,
+// remembered in the ledger so that the next run finds out before it sends. A repeat is
+// answered from the client's ledger with one GET. The company returned was read with Get, so
+// it carries its APIKey.
+//
+// Returns the company. Errors: ErrInvalidArgument for an incomplete request (nothing sent);
 // *OutcomeUnknownError; the API's *APIError (ErrValidation for an unknown tariff, say); an
 // ErrLedger error when the ledger fails.
 //
@@ -360,12 +377,15 @@ func (s *CompaniesService) CreateOnce(ctx context.Context, req *CompanyCreateReq
 	}
 	key := s.client.onceKey("company", strings.ToLower(strings.TrimSpace(req.Email)))
 	return createOnce(ctx, s.client, key, once, creator[Company]{
-		find: func(ctx context.Context) (*Company, *Response, error) { return s.byEmail(ctx, req.Email) },
+		find: func(ctx context.Context, again bool) (*Company, *Response, error) {
+			return s.byEmail(ctx, req.Email, again)
+		},
 		create: func(ctx context.Context) (*Company, *Response, error) {
 			created, resp, err := s.Create(ctx, req)
 			if err != nil {
 				return nil, resp, err
 			}
+			s.client.companyIndex.add(req.Email, created.ID)
 			return s.Get(ctx, created.ID) // whole, with its key
 		},
 		get: func(ctx context.Context, id string) (*Company, *Response, error) {
@@ -379,9 +399,56 @@ func (s *CompaniesService) CreateOnce(ctx context.Context, req *CompanyCreateReq
 	})
 }
 
-// byEmail finds a company by its email among every company, and reads it whole. The response
-// is the read's, or the last page's when there is none.
-func (s *CompaniesService) byEmail(ctx context.Context, email string) (*Company, *Response, error) {
+// companyIndexKeep is how long CreateOnce keeps the list of the agency's companies.
+const companyIndexKeep = 5 * time.Minute
+
+// companyIndex is the agency's companies by email (lower case), from one listing of them
+// all, for CreateOnce. Each client has its own: each key sees its own companies.
+type companyIndex struct {
+	mu    sync.Mutex
+	ids   map[string]int
+	built time.Time
+	resp  *Response // the listing's last answer
+}
+
+func (x *companyIndex) add(email string, id int) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.ids != nil {
+		x.ids[strings.ToLower(strings.TrimSpace(email))] = id
+	}
+}
+
+// byEmail finds a company by its email among every company, and reads it whole. fresh lists
+// them again rather than trust the kept list. The response is the read's, or the listing's
+// when there is none.
+func (s *CompaniesService) byEmail(ctx context.Context, email string, fresh bool) (*Company, *Response, error) {
+	x := s.client.companyIndex
+	x.mu.Lock()
+	if fresh || x.ids == nil || time.Since(x.built) > companyIndexKeep {
+		ids, resp, err := s.listAll(ctx)
+		if err != nil {
+			x.mu.Unlock()
+			return nil, resp, err
+		}
+		x.ids, x.built, x.resp = ids, time.Now(), resp
+	}
+	id, ok := x.ids[strings.ToLower(strings.TrimSpace(email))]
+	resp := x.resp
+	x.mu.Unlock()
+	if !ok {
+		return nil, resp, nil
+	}
+	company, resp, err := s.Get(ctx, id)
+	if errors.Is(err, ErrNotFound) && !fresh {
+		return s.byEmail(ctx, email, true) // deleted since the list was read
+	}
+	return company, resp, err
+}
+
+// listAll reads every company of the agency, 1,000 a page, by email.
+func (s *CompaniesService) listAll(ctx context.Context) (map[string]int, *Response, error) {
+	ids := map[string]int{}
 	opts := &CompanyListOptions{ListOptions: ListOptions{ItemsPerPage: MaxItemsPerPage}}
 	var prev []Company
 	for page := 1; ; page++ {
@@ -394,12 +461,14 @@ func (s *CompaniesService) byEmail(ctx context.Context, email string) (*Company,
 			return nil, resp, err
 		}
 		for _, c := range list {
-			if strings.EqualFold(c.Email, email) {
-				return s.Get(ctx, c.ID)
+			if key := strings.ToLower(strings.TrimSpace(c.Email)); key != "" {
+				if _, dup := ids[key]; !dup {
+					ids[key] = c.ID // the first of any duplicates, as a search would find
+				}
 			}
 		}
 		if len(list) == 0 || lastPage(resp, len(list)) {
-			return nil, resp, nil
+			return ids, resp, nil
 		}
 		prev = list
 	}

@@ -20,8 +20,9 @@ import (
 // creator is what createOnce needs of one kind of object.
 type creator[T any] struct {
 	// find looks for the object; nil when there is none. Its response dates the look on the
-	// server's clock.
-	find func(context.Context) (*T, *Response, error)
+	// server's clock. again is set when a create may have landed since an earlier look: what
+	// the helper keeps from earlier looks (an index of companies) must not answer then.
+	find func(ctx context.Context, again bool) (*T, *Response, error)
 	// create sends the create; get reads an object the ledger names.
 	create func(context.Context) (*T, *Response, error)
 	get    func(context.Context, string) (*T, *Response, error)
@@ -41,7 +42,8 @@ func createOnce[T any](ctx context.Context, c *Client, key string, once *OnceOpt
 	case err != nil:
 		return nil, nil, err
 	case cl == nil:
-		return cr.get(ctx, settled.ID) // created before, as the ledger says
+		obj, resp, err := cr.get(ctx, settled.ID) // created before, as the ledger says
+		return obj, found(resp, true), err
 	}
 	defer cl.release(ctx) // unless an outcome is recorded below: nothing was created
 	inFlight := once.settings(c).inFlight
@@ -61,16 +63,23 @@ func createOnce[T any](ctx context.Context, c *Client, key string, once *OnceOpt
 	}
 	var lastErr error
 	var lastResp *Response
+	// sentHere is set once this call sent a create that may have landed: an object found
+	// after that is the call's own, not one that existed.
+	sentHere := false
 	for sends := 0; ; {
-		found, resp, err := stepped(ctx, cl, false, cr.find)
+		obj, resp, err := stepped(ctx, cl, false, func(ctx context.Context) (*T, *Response, error) {
+			return cr.find(ctx, pending != nil)
+		})
 		if err != nil {
 			if IsOutcomeUnknown(lastErr) && errors.Is(err, ErrLedger) {
 				err = lastErr // this call's own lost create says it best
 			}
 			return nil, resp, err
 		}
-		if found == nil && pending != nil && !cr.conflictIsExisting {
-			found, resp, err = awaitCreated(ctx, cl, pending, once, inFlight, resp, cr.find)
+		if obj == nil && pending != nil && !cr.conflictIsExisting {
+			obj, resp, err = awaitCreated(ctx, cl, pending, once, inFlight, resp, func(ctx context.Context) (*T, *Response, error) {
+				return cr.find(ctx, true)
+			})
 			if err != nil {
 				if IsOutcomeUnknown(lastErr) {
 					err = lastErr // this call's own lost create says it best
@@ -83,11 +92,11 @@ func createOnce[T any](ctx context.Context, c *Client, key string, once *OnceOpt
 				return nil, resp, err
 			}
 		}
-		if found != nil {
-			if lerr := cl.applied(ctx, cr.id(found)); lerr != nil {
+		if obj != nil {
+			if lerr := cl.applied(ctx, cr.id(obj)); lerr != nil {
 				c.logger.Warn("loyalty: the ledger could not record a create", "error", lerr.Error())
 			}
-			return found, resp, nil
+			return obj, found(resp, !sentHere), nil
 		}
 		pending = nil // not created, and no attempt can still land: it may be sent
 		if sends == once.sends() {
@@ -109,19 +118,28 @@ func createOnce[T any](ctx context.Context, c *Client, key string, once *OnceOpt
 			}
 			return created, resp, nil
 		case cr.conflictIsExisting && errors.Is(err, ErrConflict):
-			if found, fresp, ferr := cr.find(ctx); ferr != nil || found != nil {
-				if found != nil {
-					_ = cl.applied(ctx, cr.id(found))
+			if obj, fresp, ferr := cr.find(ctx, true); ferr != nil || obj != nil {
+				if obj != nil {
+					_ = cl.applied(ctx, cr.id(obj))
 				}
-				return found, fresp, ferr
+				return obj, found(fresp, !sentHere), ferr
 			}
 			return nil, resp, err // a conflict the look-up cannot explain: let the caller see it
 		case !IsOutcomeUnknown(err):
 			return nil, resp, err
 		}
 		pending = &attempt{sent: sent, ended: ended}
-		lastErr, lastResp = err, resp
+		lastErr, lastResp, sentHere = err, resp, true
 	}
+}
+
+// found marks an answer as the look-up's or the ledger's (Response.Found): the object
+// existed before the call, when existed says so.
+func found(resp *Response, existed bool) *Response {
+	if resp != nil {
+		resp.Found = existed
+	}
+	return resp
 }
 
 // stepped runs f within a step of the claim (see claim.step).

@@ -141,9 +141,16 @@ func (s *CustomersService) Create(ctx context.Context, req *CustomerCreateReques
 }
 
 func (r *CustomerCreateRequest) validate() error {
-	switch {
-	case r.FirstName == "":
+	if r.FirstName == "" {
 		return invalid("firstName", "must not be empty")
+	}
+	return r.validateToFind()
+}
+
+// validateToFind checks what FindOrCreate needs before it looks: a phone or an email, and
+// fields the API would refuse. The first name is needed only to create.
+func (r *CustomerCreateRequest) validateToFind() error {
+	switch {
 	case r.Phone == "" && r.Email == "":
 		return invalid("phone", "a phone or an email is required")
 	case r.Gender != nil && (*r.Gender < GenderUnknown || *r.Gender > GenderFemale):
@@ -205,28 +212,45 @@ func (s *CustomersService) Delete(ctx context.Context, id string) (*Response, er
 	return s.client.do(ctx, &call{method: "DELETE", path: "customers/" + p})
 }
 
-// FindOrCreate creates a customer, or returns the existing one with the same email or phone.
-// The API refuses a second customer with an email or phone already in use (409), so a create
-// whose answer was lost is resolved by looking the customer up, and created again only when
-// the look-up finds nobody: if the first create did land after all, the second gets a 409
-// and the look-up finds it. A repeat for the same email and phone is answered from the
-// client's ledger with one GET. The response is the create's (201), the look-up's or the
-// read's (200).
+// FindOrCreate returns the customer with the request's email or phone, or creates one. It
+// finds by email or phone alone: the first name is needed only to create (a till that knows
+// only a phone finds a returning customer without inventing a name). The API refuses a
+// second customer with an email or phone already in use (409), so a create whose answer was
+// lost is resolved by looking the customer up, and created again only when the look-up finds
+// nobody: if the first create did land after all, the second gets a 409 and the look-up
+// finds it. A repeat for the same email and phone is answered from the client's ledger with
+// one GET. The response is the create's (201), the look-up's or the read's (200);
+// Response.Found says whether the customer existed.
 //
-// Errors: ErrInvalidArgument for a request without a first name, or with neither an email
-// nor a phone (nothing sent); the create's *APIError (a 409 the look-up cannot explain, say); an
-// ErrLedger error when the ledger fails.
+// What it sends: the customer list filtered by email (then by phone, when the email finds
+// nobody), and the create when nobody is found; a repeat, one GET.
+//
+// Returns the customer. Errors: ErrInvalidArgument for a request with neither an email nor a
+// phone (nothing sent), or without a first name when nobody has them (nothing created); the
+// create's *APIError (a 409 the look-up cannot explain, say); an ErrLedger error when the
+// ledger fails.
 //
 // API: GET /api/v2/customers, POST /api/v2/customers; GET /api/v2/customers/{id} for a
 // repeat
 func (s *CustomersService) FindOrCreate(ctx context.Context, req *CustomerCreateRequest) (*Customer, *Response, error) {
-	if err := begin((*service)(s), ctx, req); err != nil {
+	if err := (*service)(s).ready(ctx); err != nil {
+		return nil, nil, err
+	}
+	if req == nil {
+		return nil, nil, invalid("request", "must not be nil")
+	}
+	if err := req.validateToFind(); err != nil {
 		return nil, nil, err
 	}
 	key := s.client.onceKey("customer", strings.ToLower(strings.TrimSpace(req.Email)), digits(req.Phone))
 	return createOnce(ctx, s.client, key, nil, creator[Customer]{
-		find:               func(ctx context.Context) (*Customer, *Response, error) { return s.find(ctx, req) },
-		create:             func(ctx context.Context) (*Customer, *Response, error) { return s.Create(ctx, req) },
+		find: func(ctx context.Context, _ bool) (*Customer, *Response, error) { return s.find(ctx, req) },
+		create: func(ctx context.Context) (*Customer, *Response, error) {
+			if req.FirstName == "" {
+				return nil, nil, invalid("firstName", "no customer has this phone or email yet: a first name is needed to create one")
+			}
+			return s.Create(ctx, req)
+		},
 		get:                s.Get,
 		id:                 func(c *Customer) string { return c.ID },
 		conflictIsExisting: true,

@@ -186,3 +186,33 @@ func ExampleCardsService_ApplyOnce() {
 	// 2 stamps; 1 stamp request sent; already applied: false
 	// 2 stamps; 1 stamp request sent; already applied: true
 }
+
+// A till records a purchase in one call: the card by a scanned id or by the customer's phone,
+// the action that fits it, once per receipt.
+func ExampleCardsService_Purchase() {
+	srv := loyaltytest.NewServer()
+	defer srv.Close()
+	client, ctx := srv.Client, context.Background()
+	templateID := srv.TemplateNamed(loyaltytest.TemplateCashback) // a 5% cashback card
+	customer, _, _ := client.Customers.Create(ctx, &loyalty.CustomerCreateRequest{FirstName: "Jane", Phone: "15555550142"})
+	_, _, _ = client.Cards.Create(ctx, &loyalty.CardCreateRequest{CustomerID: customer.ID, TemplateID: templateID})
+
+	for range 2 { // the POS sends the receipt twice
+		res, _, err := client.Cards.Purchase(ctx, &loyalty.PurchaseRequest{
+			CustomerPhone: "15555550142", TemplateID: templateID, // or CardID: a scanned card
+			Amount:  42.60,
+			Receipt: "receipt-8812",
+		}, nil)
+		if err != nil {
+			log.Fatal(err) // ErrNotFound: no such card; ErrOutcomeUnknown: check the card, do not resend
+		}
+		if res.AlreadyRecorded {
+			fmt.Printf("receipt already recorded; balance %.2f\n", res.Balance)
+			continue
+		}
+		fmt.Printf("%s %.2f %s; balance %.2f %s\n", res.Action, res.Quantity, res.QuantityUnit, res.Balance, res.BalanceUnit)
+	}
+	// Output:
+	// add-point 42.60 currency; balance 2.13 currency
+	// receipt already recorded; balance 2.13
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"iter"
 	"net/http"
+	"sync"
 	"time"
 )
 
@@ -221,7 +222,7 @@ func (s *OperationsService) FindReference(ctx context.Context, q ReferenceQuery)
 		return nil, nil, invalid("since", "must be set when ended is")
 	}
 	return s.find(ctx, q.CardID, q.Reference, a, verdictBounds{
-		inFlight: s.client.inFlight(q.InFlight), window: orDefault(q.Window, DefaultWindow), lag: q.HistoryLag})
+		inFlight: s.client.inFlight(q.InFlight), window: orDefault(q.Window, DefaultWindow), lag: q.HistoryLag}, nil)
 }
 
 // attempt is one send of a referenced action, as the look-ups judge it.
@@ -277,49 +278,146 @@ func orDefault(d, def time.Duration) time.Duration {
 	return def
 }
 
-// find reads the card and its history and judges: a nil attempt asks whether the reference
-// was ever applied within the window.
-func (s *OperationsService) find(ctx context.Context, id, ref string, a *attempt, ls verdictBounds) (*Finding, *Response, error) {
-	card, resp, err := s.client.Cards.Get(ctx, id)
-	if err != nil {
-		return nil, resp, err
-	}
-	read := time.Now()
-	serverNow := serverTime(resp)
-	f := &Finding{Card: card, ServerTime: serverNow}
-
-	// from is the server time from which a row matters: the attempt's send, or the window
-	// when there is none, or none known.
-	var from time.Time
-	if !serverNow.IsZero() {
-		from = serverNow.Add(-ls.window)
-		if a != nil {
-			if start, ok := a.start(serverNow, read); ok {
-				from = start
-			}
+// find reads the card and its history side by side, and judges: a nil attempt asks whether
+// the reference was ever applied within the window. A handed card read a moment ago (see
+// Card.fresh) stands for the card's read, and only the history is read.
+//
+// The history's days are chosen before the server's clock is read: from the server's time at
+// the client's last look-up, moved on by the time elapsed here, or else this machine's clock.
+// That is only a guess of which days to ask for, three days wider on each side than needed;
+// once the card's answer gives the server's time, a range that did not cover the days needed
+// is read again. Nothing is judged on the guess.
+func (s *OperationsService) find(ctx context.Context, id, ref string, a *attempt, ls verdictBounds, handed *Card) (*Finding, *Response, error) {
+	var card *Card
+	var resp *Response
+	var read, serverNow time.Time
+	var hist historyRead
+	var asked dayRange
+	if handed.fresh() {
+		card, read, serverNow = handed, handed.readAt, handed.serverAt
+		asked = daysFor(serverNow, read, a, ls.window, 1)
+		hist = s.readHistory(ctx, id, ref, asked)
+	} else {
+		asked = daysFor(s.client.clock.guess(), time.Now(), a, ls.window, 3)
+		histCtx, cancel := context.WithCancel(ctx)
+		done := make(chan historyRead, 1)
+		go func() { done <- s.readHistory(histCtx, id, ref, asked) }()
+		var err error
+		card, resp, err = s.client.Cards.Get(ctx, id)
+		read = time.Now()
+		if err != nil {
+			cancel()
+			<-done
+			return nil, resp, err
 		}
+		hist = <-done
+		cancel()
+		serverNow = serverTime(resp)
+		s.client.clock.observe(serverNow, read)
 	}
-	opts := &OperationListOptions{CardID: id, ListOptions: ListOptions{ItemsPerPage: MaxItemsPerPage}}
-	if !serverNow.IsZero() {
-		// The filters' time zone is not documented: a day more on each side covers them all.
-		opts.StartDate, opts.EndDate = DateOf(from.UTC().AddDate(0, 0, -1)), DateOf(serverNow.UTC().AddDate(0, 0, 1))
+	f := &Finding{Card: card, ServerTime: serverNow}
+	if serverNow.IsZero() {
+		f.Reason = "the server's time is unknown"
+		return f, resp, nil
 	}
-	var newest time.Time
+	if needed := daysFor(serverNow, read, a, ls.window, 1); !asked.covers(needed) {
+		hist = s.readHistory(ctx, id, ref, needed) // the guess was days off the server's clock
+	}
+	switch {
+	case hist.err != nil:
+		f.Reason = "the history could not be read: " + hist.err.Error()
+	case hist.found != nil:
+		f.Outcome, f.Operation, f.Reason = OutcomeApplied, hist.found, "a history row carries the reference"
+	default:
+		f.Outcome, f.Reason = s.judge(ctx, card, a, ls, serverNow, read, from(serverNow, read, a, ls.window), hist.newest)
+	}
+	return f, resp, nil
+}
+
+// historyRead is what a read of a card's history found: the row that carries the reference,
+// or the newest row's time.
+type historyRead struct {
+	found  *Operation
+	newest time.Time
+	err    error
+}
+
+// readHistory reads the card's history over days, 1,000 rows a page, until a row carries ref.
+func (s *OperationsService) readHistory(ctx context.Context, id, ref string, days dayRange) historyRead {
+	opts := &OperationListOptions{CardID: id, StartDate: days.start, EndDate: days.end, ListOptions: ListOptions{ItemsPerPage: MaxItemsPerPage}}
+	var out historyRead
 	for op, err := range s.All(ctx, opts) {
 		if err != nil {
-			f.Reason = "the history could not be read: " + err.Error()
-			return f, resp, nil
+			return historyRead{err: err}
 		}
 		if got, ok := ReferenceOf(op.Comment); ok && got == ref {
-			f.Outcome, f.Operation, f.Reason = OutcomeApplied, &op, "a history row carries the reference"
-			return f, resp, nil
+			return historyRead{found: &op}
 		}
-		if op.CreatedAt.Time.After(newest) {
-			newest = op.CreatedAt.Time
+		if op.CreatedAt.Time.After(out.newest) {
+			out.newest = op.CreatedAt.Time
 		}
 	}
-	f.Outcome, f.Reason = s.judge(ctx, card, a, ls, serverNow, read, from, newest)
-	return f, resp, nil
+	return out
+}
+
+// from is the server time from which a row matters: the attempt's send, or the window when
+// there is none, or none known.
+func from(serverNow, read time.Time, a *attempt, window time.Duration) time.Time {
+	if a != nil {
+		if start, ok := a.start(serverNow, read); ok {
+			return start
+		}
+	}
+	return serverNow.Add(-window)
+}
+
+// dayRange is the days of history a look-up reads.
+type dayRange struct{ start, end Date }
+
+// daysFor is the days to read, given the server's time (or a guess of it) read at read: from
+// the day before a row matters to the day after now, and slack days more on each side (the
+// filters' time zone is not documented: a day covers them all).
+func daysFor(serverNow, read time.Time, a *attempt, window time.Duration, slack int) dayRange {
+	if serverNow.IsZero() {
+		return dayRange{}
+	}
+	return dayRange{DateOf(from(serverNow, read, a, window).UTC().AddDate(0, 0, -slack)), DateOf(serverNow.UTC().AddDate(0, 0, slack))}
+}
+
+// covers reports whether r reads every day of need.
+func (r dayRange) covers(need dayRange) bool {
+	if r == (dayRange{}) {
+		return true // no filter: every day
+	}
+	return !midnight(r.start).After(midnight(need.start)) && !midnight(r.end).Before(midnight(need.end))
+}
+
+func midnight(d Date) time.Time { return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC) }
+
+// serverClock remembers the server's time at the client's last look-up, for the next one's
+// guess of which days of history to ask for (see find). It is never judged on.
+type serverClock struct {
+	mu            sync.Mutex
+	server, local time.Time
+}
+
+func (c *serverClock) observe(server, local time.Time) {
+	if server.IsZero() {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.server, c.local = server, local
+}
+
+// guess is the server's time now, as far as the last observation tells, or this machine's.
+func (c *serverClock) guess() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.server.IsZero() {
+		return time.Now()
+	}
+	return c.server.Add(time.Since(c.local))
 }
 
 // judge decides between not applied and unknown for a reference no row carries.

@@ -35,6 +35,11 @@ type Response struct {
 	// listed here held something else (an object for a number, say). Check it before
 	// trusting a zero balance.
 	UnreadFields []UnreadField
+	// Found is set by the once helpers (Customers.FindOrCreate, Cards.FindOrIssue,
+	// Companies.CreateOnce, and Cards.Purchase's issue) when the object existed before the
+	// call, found by a look-up or named by the ledger, and nothing was created; false when the
+	// call created it (a create whose answer was lost, then found, included).
+	Found bool
 	// DeletedEarlier is set on a delete that the server answered 404 on a retry, after an
 	// earlier attempt had reached it and its answer was lost: that attempt deleted the
 	// object, and the call reports success. Response.StatusCode is then 404.

@@ -5,6 +5,8 @@ import (
 	"iter"
 	"math"
 	"strings"
+	"sync"
+	"time"
 )
 
 // TemplatesService reads card templates and manages their reward tiers.
@@ -70,7 +72,61 @@ func (s *TemplatesService) Get(ctx context.Context, id int) (*Template, *Respons
 	if err != nil {
 		return nil, nil, err
 	}
-	return fetch[Template](ctx, s.client, call{method: "GET", path: "templates/" + p})
+	tmpl, resp, err := fetch[Template](ctx, s.client, call{method: "GET", path: "templates/" + p})
+	if err == nil {
+		s.client.templates.put(tmpl)
+	}
+	return tmpl, resp, err
+}
+
+// templateKeep is how long a template read stays in the client's cache. A template's
+// mechanics choose a purchase's action; they change rarely, and a stale one at worst makes
+// the server refuse the action (ErrActionNotAllowed), never apply it twice.
+const templateKeep = 10 * time.Minute
+
+// templateCache keeps the templates a client has read, by id, for templateKeep: a returning
+// card's purchase costs no template read. An account has tens of templates; the cache holds
+// at most maxTemplates.
+type templateCache struct {
+	mu sync.Mutex
+	m  map[int]cachedTemplate
+}
+
+type cachedTemplate struct {
+	t  *Template
+	at time.Time
+}
+
+const maxTemplates = 1024
+
+func (c *templateCache) get(id int) *Template {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.m[id]; ok && time.Since(e.at) < templateKeep {
+		return e.t
+	}
+	return nil
+}
+
+func (c *templateCache) put(t *Template) {
+	if t == nil || t.ID == 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxTemplates {
+		c.m = map[int]cachedTemplate{} // tens in an account: starting over is cheap
+	}
+	c.m[t.ID] = cachedTemplate{t, time.Now()}
+}
+
+// template returns a template from the client's cache, or reads it.
+func (c *Client) template(ctx context.Context, id int) (*Template, error) {
+	if t := c.templates.get(id); t != nil {
+		return t, nil
+	}
+	t, _, err := c.Templates.Get(ctx, id)
+	return t, err
 }
 
 // CreateRewardTier adds a reward tier to a template, and returns the tier

@@ -121,9 +121,9 @@ func (s *Server) serve(rt route) http.HandlerFunc {
 		if err != nil {
 			return // the body did not come (the read timed out, the sender went away)
 		}
-		if f != nil && f.Latency > 0 {
+		if wait := s.latency + f.latency(); wait > 0 {
 			select {
-			case <-time.After(f.Latency):
+			case <-time.After(wait):
 			case <-r.Context().Done():
 				return
 			}

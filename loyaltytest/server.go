@@ -55,6 +55,7 @@
 // answer lost), DelayAnswer (applied, answer late), MalformedJSON (applied, body cut) and
 // Redirect (a 3xx, nothing applied). Requests counts what each route received, so a test
 // can prove that nothing was sent. WithRateLimit answers 429 past a rate per key,
+// WithLatency delays every request as a round trip to the live API would,
 // WithHistoryLag makes the operations history lag behind the cards, WithLiveShapes answers
 // with numbers as strings and booleans as 0/1 as the live API does, and WithClock sets the
 // time (WithClockOffset shifts it; the environment variable LOYALTYTEST_CLOCK_OFFSET, such as
@@ -128,7 +129,8 @@ type Server struct {
 	abort    context.Context
 	abortNow context.CancelFunc
 	hooksOut webhooks
-	live     bool       // answer in the live API's shapes (WithLiveShapes)
+	live     bool // answer in the live API's shapes (WithLiveShapes)
+	latency  time.Duration
 	mu       sync.Mutex // guards st
 	st       *state
 	hooks    hooks
@@ -154,6 +156,7 @@ type settings struct {
 	rateLimit  int
 	live       bool
 	historyLag time.Duration
+	latency    time.Duration
 	// The sandbox's settings (sandbox.go).
 	listener          net.Listener
 	agencyKey, appTok string
@@ -190,6 +193,14 @@ func WithLiveShapes() Option {
 // without WithClock, such as "49h" or "-49h" (a Go duration): a whole test suite can then be
 // run against a server whose clock is far from the machine's, as a real server's may be.
 const ClockOffsetEnv = "LOYALTYTEST_CLOCK_OFFSET"
+
+// WithLatency makes every request wait d before it is handled, as a round trip to the live
+// API does (100 to 300 ms): in a testing/synctest bubble (see WithInMemoryNetwork), the
+// virtual time a job takes, divided by d, is the number of requests it made one after
+// another.
+func WithLatency(d time.Duration) Option {
+	return func(s *settings) { s.latency = d }
+}
 
 // WithHistoryLag makes the operations history lag behind the cards: a card action changes
 // the card at once, and its history row shows only lag later, as a replicated history may.
@@ -252,6 +263,7 @@ func NewServer(opts ...Option) *Server {
 	s.hooks.counts = map[string]int{}
 	s.hooks.limit = set.rateLimit
 	s.live = set.live
+	s.latency = set.latency
 	s.hooks.windows = map[string]*window{}
 	s.hooksOut.client = &http.Client{Timeout: 5 * time.Second,
 		// A delivery is never sent on to where a redirect points: a subscriber's URL must not
@@ -496,6 +508,14 @@ type Fault struct {
 	Path string
 	// Times is how many requests the fault affects; 0 means all of them until ClearFaults.
 	Times int
+}
+
+// latency is the fault's Latency; none for no fault.
+func (f *Fault) latency() time.Duration {
+	if f == nil {
+		return 0
+	}
+	return f.Latency
 }
 
 // InjectFault makes route misbehave. route is a method and path pattern as the API's

@@ -40,7 +40,9 @@ import (
 // result is one company's line in the summary. The SSO link is a bearer credential: print
 // it only where its owner will see it.
 type result struct {
-	Company   string `json:"company"`
+	Company string `json:"company"`
+	// Outcome is "created" (by this run), "found" (it existed) or "failed".
+	Outcome   string `json:"outcome"`
 	ID        int    `json:"id,omitempty"`
 	Templates int    `json:"templates"`
 	SignIn    string `json:"signIn,omitempty"`
@@ -74,18 +76,22 @@ func main() {
 func provision(ctx context.Context, agency *loyalty.Client, row map[string]string) result {
 	r := result{Company: row["name"]}
 	tariff, _ := strconv.Atoi(row["tariffId"])
-	// CreateOnce looks the company up by email first (listing the agency's companies), so a
-	// second run finds what the first created. Its answer carries the company's own key.
-	company, _, err := agency.Companies.CreateOnce(ctx, &loyalty.CompanyCreateRequest{
+	// CreateOnce looks the company up by email first (listing the agency's companies once for
+	// the whole run), so a second run finds what the first created; Response.Found says which.
+	// Its answer carries the company's own key.
+	company, resp, err := agency.Companies.CreateOnce(ctx, &loyalty.CompanyCreateRequest{
 		Name: row["name"], Email: row["email"], Phone: row["phone"], Country: row["country"],
 		UserName: row["userName"], UserSurname: row["userSurname"], Password: loyalty.NewSecret(password()),
 		TariffID: tariff, TariffPeriod: loyalty.TariffPeriod(row["tariffPeriod"]),
 	}, nil)
 	if err != nil {
-		r.Error = err.Error()
+		r.Outcome, r.Error = "failed", err.Error()
 		return r
 	}
-	r.ID = company.ID
+	r.ID, r.Outcome = company.ID, "created"
+	if resp.Found {
+		r.Outcome = "found"
+	}
 	// A company found from an earlier run may be on another tariff since the CSV changed: move
 	// it. One already on the row's tariff is left alone (the company record does not show
 	// the period, so a change of period alone is not seen).

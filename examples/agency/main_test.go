@@ -21,6 +21,9 @@ func TestRunTwice(t *testing.T) {
 		if r.Error != "" {
 			t.Fatal(r.Error)
 		}
+		if r.Outcome != "created" {
+			t.Errorf("%s: the first run says %q, want created", r.Company, r.Outcome)
+		}
 		first[r.Company] = r.ID
 	}
 	for _, row := range rows {
@@ -30,6 +33,13 @@ func TestRunTwice(t *testing.T) {
 		}
 		if id, ok := first[r.Company]; ok && id != r.ID {
 			t.Errorf("%s: created again (%d, then %d)", r.Company, id, r.ID)
+		}
+		want := "created"
+		if _, ok := first[r.Company]; ok {
+			want = "found"
+		}
+		if r.Outcome != want {
+			t.Errorf("%s: the row says %q, want %q", r.Company, r.Outcome, want)
 		}
 	}
 	n := 0

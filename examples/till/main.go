@@ -1,8 +1,8 @@
 // Command till is a small HTTP service a point of sale calls:
 //
 //	GET  /cards/{id}            the card's type and balance
-//	POST /cards/{id}/purchases  {"receipt": "r-1001", "amount": 12.50}: the action that fits
-//	                            the card's type, applied at most once per receipt
+//	POST /cards/{id}/purchases  {"receipt": "r-1001", "amount": 12.50}: Cards.Purchase, the
+//	                            action that fits the card, applied at most once per receipt
 //
 // SDK errors become HTTP statuses the till can show: 404 no such card, 409 the card does not
 // take that, 429 slow down, 503 the outcome could not be learned (check the card first).
@@ -17,7 +17,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -96,66 +95,23 @@ func (t *till) purchase(w http.ResponseWriter, r *http.Request) {
 		reply(w, http.StatusBadRequest, map[string]any{"error": "want {receipt, amount > 0}"})
 		return
 	}
-	ctx, id := r.Context(), r.PathValue("id")
-	card, _, err := t.client.Cards.Get(ctx, id)
+	// One call: the action that fits the card (points on a cashback card, a stamp, a visit,
+	// the coupon, …), applied at most once per receipt, even when the POS sends it twice or
+	// an answer is lost on the way.
+	res, _, err := t.client.Cards.Purchase(r.Context(), &loyalty.PurchaseRequest{
+		CardID: r.PathValue("id"), Amount: in.Amount, Receipt: in.Receipt, Comment: "till",
+	}, t.once)
 	if err != nil {
 		fail(w, err)
 		return
 	}
-	action, err := t.actionFor(ctx, card, in.Amount)
-	if err != nil {
-		fail(w, err)
-		return
+	out := map[string]any{"receipt": in.Receipt, "balance": res.Balance, "unit": res.BalanceUnit, "reward": res.RewardAvailable}
+	if res.AlreadyRecorded {
+		out["note"] = "already recorded"
+	} else {
+		out["did"] = fmt.Sprintf("%s %g %s", res.Action, res.Quantity, res.QuantityUnit)
 	}
-	// The receipt is the reference: a purchase sent twice by the POS, or whose answer was
-	// lost, is applied once. A repeat comes back as ErrAlreadyApplied, with the card.
-	opts := &loyalty.ActionOptions{Card: card, Reference: in.Receipt, Comment: "till"}
-	card, _, err = t.client.Cards.ApplyOnce(ctx, id, action, opts, t.once)
-	switch {
-	case errors.Is(err, loyalty.ErrAlreadyApplied) && card != nil:
-		reply(w, http.StatusOK, map[string]any{"receipt": in.Receipt, "balance": card.Balance, "note": "already recorded"})
-	case err != nil:
-		fail(w, err)
-	default:
-		reply(w, http.StatusOK, map[string]any{"receipt": in.Receipt, "balance": card.Balance})
-	}
-}
-
-// actionFor picks what a purchase of amount does to the card, by its type and its
-// template's mechanics.
-func (t *till) actionFor(ctx context.Context, card *loyalty.Card, amount float64) (loyalty.ActionFunc, error) {
-	cards := t.client.Cards
-	switch card.Type {
-	case loyalty.CardTypeCashback, loyalty.CardTypeDiscount:
-		return loyalty.Bind(cards.AddPoints, amount), nil // the purchase amount; the card earns its share
-	case loyalty.CardTypeGift:
-		return loyalty.Bind(cards.SubtractPoints, amount), nil // paid with the gift card
-	case loyalty.CardTypeCoupon:
-		return cards.RedeemCoupon, nil
-	case loyalty.CardTypeMultipass:
-		return loyalty.Bind(cards.AddVisits, 1), nil
-	}
-	// Stamp and reward cards count by their template's mechanics; a membership visit is used
-	// up on a tier with a visit limit and counted on one without.
-	tmpl, _, err := t.client.Templates.Get(ctx, card.TemplateID)
-	if err != nil {
-		return nil, err
-	}
-	if card.Type == loyalty.CardTypeMembership {
-		if limited, _ := card.VisitsLimited(tmpl); limited {
-			return loyalty.Bind(cards.SubtractVisits, 1), nil
-		}
-		return loyalty.Bind(cards.AddVisits, 1), nil
-	}
-	switch {
-	case tmpl.Mechanics != nil && tmpl.Mechanics.Kind() == loyalty.MechanicsSpend:
-		return loyalty.Bind(cards.AddPurchase, amount), nil
-	case card.Type == loyalty.CardTypeStamp:
-		return loyalty.Bind(cards.AddStamps, 1), nil
-	case tmpl.Mechanics != nil && tmpl.Mechanics.Kind() == loyalty.MechanicsPoints:
-		return loyalty.Bind(cards.AddScores, int(amount)), nil
-	}
-	return loyalty.Bind(cards.AddVisits, 1), nil
+	reply(w, http.StatusOK, out)
 }
 
 // fail maps the SDK's errors to what a till can act on.
