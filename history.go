@@ -284,7 +284,7 @@ func orDefault(d, def time.Duration) time.Duration {
 //
 // The history's days are chosen before the server's clock is read: from the server's time at
 // the client's last look-up, moved on by the time elapsed here, or else this machine's clock.
-// That is only a guess of which days to ask for, three days wider on each side than needed;
+// That is only a guess of which days to ask for, four days wider on each side than needed;
 // once the card's answer gives the server's time, a range that did not cover the days needed
 // is read again. Nothing is judged on the guess.
 func (s *OperationsService) find(ctx context.Context, id, ref string, a *attempt, ls verdictBounds, handed *Card) (*Finding, *Response, error) {
@@ -298,7 +298,7 @@ func (s *OperationsService) find(ctx context.Context, id, ref string, a *attempt
 		asked = daysFor(serverNow, read, a, ls.window, 1)
 		hist = s.readHistory(ctx, id, ref, asked)
 	} else {
-		asked = daysFor(s.client.clock.guess(), time.Now(), a, ls.window, 3)
+		asked = daysFor(s.client.clock.guess(), time.Now(), a, ls.window, 4)
 		histCtx, cancel := context.WithCancel(ctx)
 		done := make(chan historyRead, 1)
 		go func() { done <- s.readHistory(histCtx, id, ref, asked) }()

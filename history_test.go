@@ -114,3 +114,32 @@ func TestFindReferenceProvesOrSaysUnknown(t *testing.T) {
 	assert.Equal(t, loyalty.OutcomeNotApplied, f.Outcome, f.Reason)
 	assert.Contains(t, f.Reason, "account's history")
 }
+
+// The look-up chooses the history's days before it reads the server's clock, from a guess:
+// on a client that has not met the server yet, this machine's clock. A server clock ten days
+// off makes the guess miss: the days are read again, once the card's answer gives the server's
+// time, and the verdict is the same. The next look-up guesses from the server's clock.
+func TestAHistoryGuessThatMissesIsReadAgain(t *testing.T) {
+	t.Parallel()
+	for _, offset := range []time.Duration{240 * time.Hour, -240 * time.Hour} {
+		srv := loyaltytest.NewServer(loyaltytest.WithClockOffset(offset))
+		t.Cleanup(srv.Close)
+		ctx := context.Background()
+		id := stampCard(t, srv)
+		_, _, err := srv.Client.Cards.AddStamps(ctx, id, 1, &loyalty.ActionOptions{Reference: "r-old"})
+		require.NoError(t, err)
+		c, err := srv.NewClient(loyalty.WithLedger(loyalty.NewMemoryLedger(0)))
+		require.NoError(t, err)
+		history := func() int { return srv.Requests("GET /api/v2/operations") }
+
+		before := history()
+		_, _, err = c.Cards.ApplyOnce(ctx, id, loyalty.Bind(c.Cards.AddStamps, 1), &loyalty.ActionOptions{CardType: loyalty.CardTypeStamp, Reference: "r-old"}, nil)
+		assert.ErrorIs(t, err, loyalty.ErrAlreadyApplied, "%s: the row is found in the days read again", offset)
+		assert.Equal(t, 2, history()-before, "%s: the guessed days, then the right ones", offset)
+
+		before = history()
+		_, _, err = c.Cards.ApplyOnce(ctx, id, loyalty.Bind(c.Cards.AddStamps, 1), &loyalty.ActionOptions{CardType: loyalty.CardTypeStamp, Reference: "r-new"}, nil)
+		require.NoError(t, err)
+		assert.Equal(t, 1, history()-before, "%s: the next guess is the server's clock", offset)
+	}
+}
