@@ -184,6 +184,29 @@ func TestEveryModelReadsTheLiveShapes(t *testing.T) {
 	}
 }
 
+// TestEveryModelReadsAsEncodingJSONDoes holds the SDK's own decoder to encoding/json on the
+// documented answers: the same values, the envelope's included.
+func TestEveryModelReadsAsEncodingJSONDoes(t *testing.T) {
+	t.Parallel()
+	c := &Client{logger: slog.New(slog.DiscardHandler)}
+	for _, fx := range modelFixtures {
+		body := fixtureBytes(t, fx.fixture)
+		want, got := fx.model(), fx.model()
+		resp := decodeFixture(t, c, body, got, fx.app)
+		if fx.app {
+			require.NoError(t, json.Unmarshal(body, want), fx.fixture)
+		} else {
+			env := envelope{Data: want}
+			require.NoError(t, json.Unmarshal(body, &env), fx.fixture)
+			assert.Equal(t, env.Meta, resp.Meta, fx.fixture)
+			assert.Equal(t, env.ResponseID, resp.ResponseID, fx.fixture)
+			assert.Equal(t, env.CreatedAt, resp.CreatedAt, fx.fixture)
+		}
+		assert.Equal(t, want, got, fx.fixture)
+		assert.Empty(t, resp.UnreadFields, fx.fixture)
+	}
+}
+
 // TestEveryModelHasAFixture keeps the table above honest: a model that no fixture
 // decodes would not be checked by it.
 func TestEveryModelHasAFixture(t *testing.T) {

@@ -40,7 +40,7 @@ type model struct {
 	Nested   map[string]*inner `json:"nested"`
 }
 
-func TestWellTypedDocumentIsOnePass(t *testing.T) {
+func TestWellTypedDocumentIsRead(t *testing.T) {
 	t.Parallel()
 	var m model
 	problems, err := Unmarshal([]byte(`{"id":"a","count":3,"flag":true,"inner":{"limit":2}}`), &m)
