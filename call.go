@@ -24,13 +24,10 @@ import (
 type call struct {
 	method string
 	path   string // below /api/v2/, with every path parameter already escaped
-	// id and sub, when set, follow path ("cards/" + id + "/" + sub): kept apart so the URL is
-	// built in one allocation, on the hot paths of card reads and actions.
-	id, sub string
-	query   any // a go-querystring struct, url.Values, or nil
-	body    any // marshalled to JSON, or nil
-	out     any // where the answer's data goes, or nil
-	class   transport.Class
+	query  any    // a go-querystring struct, url.Values, or nil
+	body   any    // marshalled to JSON, or nil
+	out    any    // where the answer's data goes, or nil
+	class  transport.Class
 	// app marks a marketplace call: authenticated by X-App-Token alone, answered without
 	// the envelope.
 	app bool
@@ -54,10 +51,7 @@ func (r *call) prefix() string {
 
 // fullPath is the request path as errors and logs show it: no host, no query string.
 func (r *call) fullPath() string {
-	if r.sub != "" {
-		return r.prefix() + r.path + r.id + "/" + r.sub
-	}
-	return r.prefix() + r.path + r.id
+	return r.prefix() + r.path
 }
 
 // do sends r. Its callers have checked the client and the context (service.ready).
@@ -76,11 +70,7 @@ func (c *Client) do(ctx context.Context, r *call) (*Response, error) {
 	default:
 		req.AuthHeader, req.AuthValue, req.RateKey = "X-Api-Key", c.apiKey.get(), c.account // X-API-Key, written as net/http keeps it
 	}
-	if r.sub != "" {
-		req.URL = c.base + r.prefix() + r.path + r.id + "/" + r.sub
-	} else {
-		req.URL = c.base + r.prefix() + r.path + r.id
-	}
+	req.URL = c.base + r.prefix() + r.path
 	if r.query != nil {
 		v, ok := r.query.(url.Values)
 		if !ok {
@@ -101,12 +91,7 @@ func (c *Client) do(ctx context.Context, r *call) (*Response, error) {
 		req.Body = b
 	}
 
-	// The clock is read only for a logger that may record the call's duration: a read costs
-	// about 55 ns on the benchmark machine, for a log line the default logger discards.
-	var start time.Time
-	if c.logger.Enabled(ctx, slog.LevelDebug) || c.logger.Enabled(ctx, slog.LevelWarn) {
-		start = c.now()
-	}
+	start := c.now() // for the log line's duration
 	res, err := c.transport.Do(ctx, &req)
 	if res.Response == nil {
 		err = c.transportError(ctx, r, req.Class, err)

@@ -448,7 +448,7 @@ func (s *CardsService) act(ctx context.Context, id string, a Action, argErr erro
 	if err != nil {
 		return nil, resp, err
 	}
-	card, resp, err := s.one(ctx, call{method: "POST", path: "cards/", id: p, sub: a.String(), body: body})
+	card, resp, err := s.one(ctx, call{method: "POST", path: "cards/" + p + "/" + a.String(), body: body})
 	if err != nil {
 		return nil, resp, serverRefusal(err, a, id, t)
 	}

@@ -299,7 +299,7 @@ func (s *CardsService) Get(ctx context.Context, id string) (*Card, *Response, er
 	if err != nil {
 		return nil, nil, err
 	}
-	return s.one(ctx, call{method: "GET", path: "cards/", id: p})
+	return s.one(ctx, call{method: "GET", path: "cards/" + p})
 }
 
 // Create issues a card to a customer from a template, and returns it (Response.StatusCode

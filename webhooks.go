@@ -97,7 +97,7 @@ func (s *WebhooksService) Unsubscribe(ctx context.Context, id string) (*Response
 	if err != nil {
 		return nil, err
 	}
-	resp, err := s.client.do(ctx, &call{method: "DELETE", path: "webhooks/", id: p, automation: true})
+	resp, err := s.client.do(ctx, &call{method: "DELETE", path: "webhooks/" + p, automation: true})
 	if errors.Is(err, ErrNotFound) && resp != nil {
 		resp.DeletedEarlier = true // gone already: removed, as asked
 		return resp, nil

@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Decode reads the JSON document data into v, a non-nil pointer, in one pass. It follows
@@ -27,7 +28,9 @@ func Decode(data []byte, v any, b Bounds) (Result, error) {
 	if rv.Kind() != reflect.Pointer || rv.IsNil() {
 		return Result{}, &json.InvalidUnmarshalError{Type: reflect.TypeOf(v)}
 	}
-	d := &decoder{data: data, bounds: b}
+	d := decoders.Get().(*decoder)
+	defer d.release()
+	*d = decoder{data: data, bounds: b, path: d.path[:0]}
 	d.ws()
 	if d.i >= len(d.data) {
 		return Result{}, syntaxError(data)
@@ -50,6 +53,17 @@ func Decode(data []byte, v any, b Bounds) (Result, error) {
 		d.res.Problems = append(d.res.Problems, Problem{Path: MorePath, Reason: fmt.Sprintf("%d more values could not be read", d.more)})
 	}
 	return d.res, nil
+}
+
+// decoders keeps decoders, their path's array with them, for the next answer: a decoder made
+// afresh, its path grown as it goes deeper, costs two to four allocations an answer.
+var decoders = sync.Pool{New: func() any { return &decoder{path: make([]step, 0, 16)} }}
+
+// release returns d to the pool, holding nothing of the document it read.
+func (d *decoder) release() {
+	clear(d.path[:cap(d.path)])
+	*d = decoder{path: d.path[:0]}
+	decoders.Put(d)
 }
 
 // Result is what Decode learned beside the value: the problems, and the shape of the

@@ -13,7 +13,10 @@ import (
 
 // call is one request's way through the library's loop: a retryablehttp.Client whose hooks
 // are this call's methods, the trace that tells whether an attempt got a connection, and what
-// the attempts so far have shown. Calls are pooled, each made once with its hooks bound.
+// the attempts so far have shown. Calls are pooled, each made once with its hooks bound: a
+// call made afresh costs 8 allocations more (the client, its four hooks, the trace and its two
+// closures), which would put every request above the go-retryablehttp twin's count
+// (BENCHMARKS.md, "What each kept optimisation buys").
 type call struct {
 	t     *Transport
 	rc    *retryablehttp.Client
