@@ -1,4 +1,4 @@
-package main
+package sandbox
 
 import (
 	"bytes"
@@ -56,8 +56,8 @@ func sandboxOut(t *testing.T, args ...string) (*loyaltytest.Server, *syncBuffer,
 	started := make(chan *loyaltytest.Server, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), runIO{stdout: out, stderr: out,
-			ready: func(s *loyaltytest.Server) { started <- s }, grace: 200 * time.Millisecond, retry: 100 * time.Millisecond})
+		done <- Run(ctx, "loyalty-sandbox", append([]string{"-addr", "127.0.0.1:0"}, args...), IO{Stdout: out, Stderr: out,
+			Ready: func(s *loyaltytest.Server) { started <- s }, Grace: 200 * time.Millisecond, Retry: 100 * time.Millisecond})
 	}()
 	select {
 	case srv := <-started:
@@ -202,13 +202,13 @@ func TestSandboxKeys(t *testing.T) {
 	require.NoError(t, err)
 
 	var out bytes.Buffer
-	err = run(context.Background(), []string{"-addr", "127.0.0.1:0", "-state", file, "-key", "lt_agency_other"}, runIO{stdout: &out, stderr: &out})
+	err = Run(context.Background(), "loyalty-sandbox", []string{"-addr", "127.0.0.1:0", "-state", file, "-key", "lt_agency_other"}, IO{Stdout: &out, Stderr: &out})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "other keys")
 	assert.NotContains(t, err.Error(), "lt_agency_mine", "the file's key is not printed in the error")
 
 	require.NoError(t, os.WriteFile(file, []byte("{not json"), 0o600))
-	err = run(context.Background(), []string{"-addr", "127.0.0.1:0", "-state", file}, runIO{stdout: &out, stderr: &out})
+	err = Run(context.Background(), "loyalty-sandbox", []string{"-addr", "127.0.0.1:0", "-state", file}, IO{Stdout: &out, Stderr: &out})
 	require.Error(t, err)
 	assert.True(t, strings.Contains(err.Error(), file), "the error names the file: %v", err)
 }
@@ -285,11 +285,11 @@ func TestSandboxSaysWhatItIs(t *testing.T) {
 		assert.Contains(t, printed, want)
 	}
 	assert.NotContains(t, printed, "warning")
-	assert.Empty(t, exposure("127.0.0.1:8787"))
-	assert.Empty(t, exposure("localhost:8787"))
-	assert.Empty(t, exposure("[::1]:0"))
+	assert.Empty(t, exposure("loyalty-sandbox", "127.0.0.1:8787"))
+	assert.Empty(t, exposure("loyalty-sandbox", "localhost:8787"))
+	assert.Empty(t, exposure("loyalty-sandbox", "[::1]:0"))
 	for _, addr := range []string{"0.0.0.0:8787", ":8787", "10.1.2.3:80"} {
-		assert.Contains(t, exposure(addr), "warning", addr)
+		assert.Contains(t, exposure("loyalty-sandbox", addr), "warning", addr)
 	}
 }
 
