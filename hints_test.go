@@ -107,3 +107,25 @@ func TestEnvironmentMistakesAreNamed(t *testing.T) {
 	_, err = loyalty.NewClient("k", loyalty.WithBaseURL("api.digitalwallet.cards"))
 	assert.Contains(t, err.Error(), `"api.digitalwallet.cards" (from WithBaseURL) must be an absolute http(s) URL, such as https://api.digitalwallet.cards`)
 }
+
+func TestSettingsFromAFileAreNamedByTheFile(t *testing.T) {
+	t.Parallel()
+	srv := loyaltytest.NewServer()
+	t.Cleanup(srv.Close)
+	const file = "/home/ann/.config/loyalty/credentials"
+	c, err := loyalty.NewClient("lt_wrong", loyalty.WithBaseURL(srv.URL), loyalty.WithSources(file, "", file))
+	require.NoError(t, err)
+	_, _, err = c.Profile.Get(context.Background())
+	require.ErrorIs(t, err, loyalty.ErrUnauthorized)
+	assert.Contains(t, err.Error(), "the API key from "+file+" was refused")
+
+	_, err = loyalty.NewClient("k", loyalty.WithBaseURL("127.0.0.1:8787"), loyalty.WithSources("LOYALTY_API_KEY", "", file))
+	require.ErrorIs(t, err, loyalty.ErrInvalidArgument)
+	assert.Contains(t, err.Error(), `"127.0.0.1:8787" (from `+file+`) must be an absolute http(s) URL`)
+
+	a, err := loyalty.NewAppClient("wrong", loyalty.WithBaseURL(srv.URL), loyalty.WithSources("", "LOYALTY_APP_TOKEN", ""))
+	require.NoError(t, err)
+	_, _, err = a.Marketplace.ResolveCredentials(context.Background(), &loyalty.ResolveCredentialsRequest{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "the marketplace app token from LOYALTY_APP_TOKEN was refused")
+}

@@ -54,6 +54,27 @@ func fromEnv(set func(*config, string), variable string) Option {
 	return func(c *config) error { set(c, variable); return nil }
 }
 
+// WithSources says where the API key, the marketplace app token and the base URL given to
+// the client came from (a file's path, a variable's name), so that the errors a wrong one
+// causes name it: "the API key from /home/ann/.config/loyalty/credentials was refused". An
+// empty source leaves that setting's as it was. A program that reads its settings from a
+// file of its own passes it, after WithBaseURL; NewClientFromEnv names its variables itself.
+func WithSources(apiKey, appToken, baseURL string) Option {
+	from := func(s string) string { return "from " + s }
+	return func(c *config) error {
+		if apiKey != "" {
+			c.keySource = from(apiKey)
+		}
+		if appToken != "" {
+			c.appSource = from(appToken)
+		}
+		if baseURL != "" {
+			c.baseSource = from(baseURL)
+		}
+		return nil
+	}
+}
+
 // WithBaseURL points the client at another API address, such as a loyaltytest server. The URL
 // must be absolute. Plain http is refused except to a loopback host, since the API key would
 // travel in clear; WithInsecureHTTP lifts that. The URL has no path, or /api/v2 (which is
