@@ -155,7 +155,7 @@ func (s *CardsService) Purchase(ctx context.Context, req *PurchaseRequest, once 
 	}
 	res.Card = after
 	res.Action, res.Quantity, res.QuantityUnit = picked.action, picked.quantity, picked.unit
-	res.Balance, res.BalanceUnit, res.RewardAvailable = balanceOf(after, tmpl)
+	res.Balance, res.BalanceUnit, res.RewardAvailable = after.Holds(tmpl)
 	return res, resp, nil
 }
 
@@ -290,13 +290,17 @@ func (s *CardsService) actionFor(card *Card, tmpl *Template, amount float64) (pu
 	return purchaseAction{}, invalid("card", fmt.Sprintf("is of a type this SDK does not know (%s): no purchase action fits it", card.Type))
 }
 
-// balanceOf words what a card holds, in the terms of its type, and whether a reward waits.
-func balanceOf(card *Card, tmpl *Template) (float64, string, bool) {
-	if card == nil {
+// Holds says what the card holds, in the terms of its type, as a till shows it: the value and
+// its unit ("stamps" on the current round, "points", "currency", "visits", "visits used"; ""
+// for a coupon, whose state is CouponRedeemed), and whether a reward waits for the customer.
+// tmpl, the card's template, may be nil; with it a membership card's visit limit and a reward
+// card's tiers are known when the card does not carry them.
+func (c *Card) Holds(tmpl *Template) (value float64, unit string, rewardAvailable bool) {
+	if c == nil {
 		return 0, "", false
 	}
-	b := card.Balance
-	switch card.Type {
+	b := c.Balance
+	switch c.Type {
 	case CardTypeStamp:
 		return float64(b.NumberStampsTotal), "stamps", b.NumberRewardsUnused > 0
 	case CardTypeCashback, CardTypeGift:
@@ -304,12 +308,12 @@ func balanceOf(card *Card, tmpl *Template) (float64, string, bool) {
 	case CardTypeMultipass:
 		return float64(b.CurrentNumberOfUses), "visits used", false
 	case CardTypeMembership:
-		if limited, _ := card.VisitsLimited(tmpl); limited {
+		if limited, _ := c.VisitsLimited(tmpl); limited {
 			return float64(b.CurrentNumberOfUses), "visits used", false
 		}
-		return float64(card.CountVisits), "visits", false
+		return float64(c.CountVisits), "visits", false
 	case CardTypeReward:
-		tiers := card.AvailableRewardTiers
+		tiers := c.AvailableRewardTiers
 		if len(tiers) == 0 && tmpl != nil {
 			tiers = tmpl.RewardTiers
 		}

@@ -153,3 +153,29 @@ func TestPurchaseRefusesWhatCannotBeRight(t *testing.T) {
 	assert.ErrorIs(t, err, loyalty.ErrInvalidArgument)
 	assert.Equal(t, before, srv.TotalRequests(), "nothing sent")
 }
+
+func TestHoldsSaysWhatACardHoldsInItsTypesTerms(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		card  loyalty.Card
+		value float64
+		unit  string
+		wait  bool
+	}{
+		{loyalty.Card{Type: loyalty.CardTypeStamp, Balance: loyalty.CardBalance{NumberStampsTotal: 3, NumberRewardsUnused: 1}}, 3, "stamps", true},
+		{loyalty.Card{Type: loyalty.CardTypeCashback, Balance: loyalty.CardBalance{Balance: 12.5}}, 12.5, "currency", false},
+		{loyalty.Card{Type: loyalty.CardTypeMultipass, Balance: loyalty.CardBalance{CurrentNumberOfUses: 2}}, 2, "visits used", false},
+		{loyalty.Card{Type: loyalty.CardTypeMembership, CountVisits: 4}, 4, "visits", false},
+		{loyalty.Card{Type: loyalty.CardTypeReward, Balance: loyalty.CardBalance{Balance: 50},
+			AvailableRewardTiers: []loyalty.RewardTier{{Threshold: 40}}}, 50, "points", true},
+		{loyalty.Card{Type: loyalty.CardTypeCoupon, CouponRedeemed: true}, 0, "", false},
+	} {
+		value, unit, wait := c.card.Holds(nil)
+		assert.Equal(t, c.value, value, c.card.Type.String())
+		assert.Equal(t, c.unit, unit, c.card.Type.String())
+		assert.Equal(t, c.wait, wait, c.card.Type.String())
+	}
+	var none *loyalty.Card
+	_, unit, _ := none.Holds(nil)
+	assert.Empty(t, unit)
+}
