@@ -1,0 +1,183 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	loyalty "github.com/loyaltycards/loyalty-go"
+	"github.com/loyaltycards/loyalty-go/loyaltytest"
+)
+
+// TestMain lets the scripts run "loyalty" as a program: the test binary, run again, is it.
+// "exits N loyalty ARGS..." runs it and succeeds when its exit status is N, so that a script
+// pins the status of a failure, not only that it failed.
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"loyalty": func() { os.Exit(run(context.Background(), os.Args[1:], stdio())) },
+		"exits": func() {
+			if len(os.Args) < 3 || os.Args[2] != "loyalty" {
+				fmt.Fprintln(os.Stderr, "usage: exits N loyalty ARGS...")
+				os.Exit(100)
+			}
+			got := run(context.Background(), os.Args[3:], stdio())
+			if want, _ := strconv.Atoi(os.Args[1]); got != want {
+				fmt.Fprintf(os.Stderr, "exit status %d, want %d\n", got, want)
+				os.Exit(100)
+			}
+			os.Exit(0)
+		},
+	})
+}
+
+// TestScripts runs testdata/script/*.txtar: each a shell session against a fresh fake API,
+// its exit codes and output checked.
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir:                 "testdata/script",
+		RequireExplicitExec: true,
+		Setup: func(env *testscript.Env) error {
+			srv := loyaltytest.NewServer()
+			env.Defer(srv.Close)
+			env.Values["srv"] = srv
+			env.Setenv(envBaseURL, srv.URL)
+			env.Setenv(envKey, srv.APIKey)
+			env.Setenv("HOME", env.WorkDir)
+			env.Setenv("XDG_CONFIG_HOME", env.WorkDir+"/.config")
+			for _, ct := range []loyalty.CardType{loyalty.CardTypeStamp, loyalty.CardTypeCashback, loyalty.CardTypeCoupon} {
+				env.Setenv(strings.ToUpper(ct.String())+"_TEMPLATE", strconv.Itoa(srv.TemplateID(ct)))
+			}
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"issue":     issueCard,
+			"companies": countCompanies,
+			"fault":     injectFault,
+			"waitfor":   waitFor,
+			"envfile":   envFile,
+			"mode":      fileMode,
+		},
+	})
+}
+
+func server(ts *testscript.TestScript) *loyaltytest.Server {
+	return ts.Value("srv").(*loyaltytest.Server)
+}
+
+// issueCard: issue TYPE PHONE VAR — issues a card of TYPE to a customer with PHONE (created
+// if need be), and sets VAR to its id.
+func issueCard(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: issue TYPE PHONE VAR")
+	}
+	srv := server(ts)
+	ct, err := loyalty.ParseCardType(args[0])
+	ts.Check(err)
+	ctx := context.Background()
+	cu, _, err := srv.Client.Customers.FindOrCreate(ctx, &loyalty.CustomerCreateRequest{FirstName: "Ann", Phone: args[1]})
+	ts.Check(err)
+	card, _, err := srv.Client.Cards.Create(ctx, &loyalty.CardCreateRequest{CustomerID: cu.ID, TemplateID: srv.TemplateID(ct)})
+	ts.Check(err)
+	ts.Setenv(args[2], card.ID)
+}
+
+// countCompanies: companies EMAIL N — the fake holds exactly N companies with EMAIL.
+func countCompanies(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: companies EMAIL N")
+	}
+	n := 0
+	for co, err := range server(ts).Client.Companies.All(context.Background(), nil) {
+		ts.Check(err)
+		if strings.EqualFold(co.Email, args[0]) {
+			n++
+		}
+	}
+	if want, _ := strconv.Atoi(args[1]); (n == want) == neg {
+		ts.Fatalf("%d companies with email %s, want %s", n, args[0], args[1])
+	}
+}
+
+// injectFault: fault ROUTE KIND [TIMES] — the fake misbehaves on ROUTE ("POST /api/v2/companies"):
+// pass (no fault, to let requests through before the next), hang (applied, answered after
+// an hour), 401, 429, 503, drop (applied, answer lost).
+func injectFault(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: fault ROUTE KIND [TIMES]")
+	}
+	var f loyaltytest.Fault
+	switch args[1] {
+	case "pass":
+	case "hang":
+		f.DelayAnswer = time.Hour
+	case "drop":
+		f.DropAfter = true
+	case "401", "429", "503":
+		f.Status, _ = strconv.Atoi(args[1])
+	default:
+		ts.Fatalf("unknown fault %q", args[1])
+	}
+	if len(args) > 2 {
+		f.Times, _ = strconv.Atoi(args[2])
+	}
+	server(ts).InjectFault(args[0], f)
+}
+
+// waitFor: waitfor companies N — waits until the fake holds N companies, for a script that
+// interrupts a command half-way: it reads the fake's state until then, within 30 s.
+func waitFor(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 || args[0] != "companies" {
+		ts.Fatalf("usage: waitfor companies N")
+	}
+	want, _ := strconv.Atoi(args[1])
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		n := 0
+		for _, err := range server(ts).Client.Companies.All(context.Background(), nil) {
+			ts.Check(err)
+			n++
+		}
+		if n >= want {
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("the fake holds %d companies after 30 s, want %d", n, want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// envFile: envfile FILE MODE — writes the fake's base URL and key to a credentials FILE with
+// MODE (octal), for scripts that read them from a file rather than the environment.
+func envFile(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: envfile FILE MODE")
+	}
+	srv := server(ts)
+	mode, err := strconv.ParseUint(args[1], 8, 32)
+	ts.Check(err)
+	path := ts.MkAbs(args[0])
+	body := fmt.Sprintf("# the sandbox's\nexport %s=%s\n%s=%s\n", envBaseURL, srv.URL, envKey, srv.APIKey)
+	ts.Check(os.WriteFile(path, []byte(body), os.FileMode(mode)))
+	ts.Check(os.Chmod(path, os.FileMode(mode)))
+}
+
+// fileMode: mode FILE PERM — FILE's permission bits are PERM (octal).
+func fileMode(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: mode FILE PERM")
+	}
+	fi, err := os.Stat(ts.MkAbs(args[0]))
+	ts.Check(err)
+	want, err := strconv.ParseUint(args[1], 8, 32)
+	ts.Check(err)
+	if (fi.Mode().Perm() == os.FileMode(want)) == neg {
+		ts.Fatalf("%s has mode %04o", args[0], fi.Mode().Perm())
+	}
+}
