@@ -17,9 +17,8 @@ import (
 
 // actionSpec is a card action as the command line names it.
 type actionSpec struct {
-	action loyalty.Action
-	names  []string // the API's name first, then the SDK method's, in kebab case
-	args   string   // what follows the action's name, for usage
+	names []string // the API's name first, then the SDK method's, in kebab case
+	args  string   // what follows the action's name, for usage
 	// setter marks an action that sets a state rather than moving a balance: it takes no
 	// reference (the API stores no comment for it) and applying it twice changes nothing more.
 	setter bool
@@ -54,24 +53,24 @@ func amount(f func(context.Context, string, float64, *loyalty.ActionOptions) (*l
 // card's type before it is sent.
 func actionSpecs(c *loyalty.CardsService) []actionSpec {
 	return []actionSpec{
-		{action: loyalty.ActionAddAmount, names: []string{"add-transaction-amount", "add-amount"}, args: "UNITS", bind: wholeN(c.AddAmount)},
-		{action: loyalty.ActionSubtractAmount, names: []string{"subtract-transaction-amount", "subtract-amount"}, args: "UNITS", spends: true, bind: wholeN(c.SubtractAmount)},
-		{action: loyalty.ActionAddPoints, names: []string{"add-point", "add-points"}, args: "AMOUNT", bind: amount(c.AddPoints)},
-		{action: loyalty.ActionSubtractPoints, names: []string{"subtract-point", "subtract-points"}, args: "AMOUNT", spends: true, bind: amount(c.SubtractPoints)},
-		{action: loyalty.ActionAddRewards, names: []string{"add-reward", "add-rewards"}, args: "N", bind: wholeN(c.AddRewards)},
-		{action: loyalty.ActionSubtractRewards, names: []string{"subtract-reward", "subtract-rewards"}, args: "N", spends: true, bind: wholeN(c.SubtractRewards)},
-		{action: loyalty.ActionAddScores, names: []string{"add-scores"}, args: "N", bind: wholeN(c.AddScores)},
-		{action: loyalty.ActionSubtractScores, names: []string{"subtract-scores"}, args: "N", spends: true, bind: wholeN(c.SubtractScores)},
-		{action: loyalty.ActionAddStamps, names: []string{"add-stamp", "add-stamps"}, args: "N", bind: wholeN(c.AddStamps)},
-		{action: loyalty.ActionSubtractStamps, names: []string{"subtract-stamp", "subtract-stamps"}, args: "N", spends: true, bind: wholeN(c.SubtractStamps)},
-		{action: loyalty.ActionAddVisits, names: []string{"add-visit", "add-visits"}, args: "N", bind: wholeN(c.AddVisits)},
-		{action: loyalty.ActionSubtractVisits, names: []string{"subtract-visit", "subtract-visits"}, args: "N", spends: true, bind: wholeN(c.SubtractVisits)},
-		{action: loyalty.ActionAddPurchase, names: []string{"add-purchase"}, args: "AMOUNT", bind: amount(c.AddPurchase)},
-		{action: loyalty.ActionSubtractPurchase, names: []string{"subtract-purchase"}, args: "AMOUNT", spends: true, bind: amount(c.SubtractPurchase)},
-		{action: loyalty.ActionReceiveReward, names: []string{"receive-reward"}, args: "TIER", spends: true, bind: wholeN(c.ReceiveReward)},
-		{action: loyalty.ActionRedeemCoupon, names: []string{"redeem-coupon"}, spends: true,
+		{names: []string{"add-transaction-amount", "add-amount"}, args: "UNITS", bind: wholeN(c.AddAmount)},
+		{names: []string{"subtract-transaction-amount", "subtract-amount"}, args: "UNITS", spends: true, bind: wholeN(c.SubtractAmount)},
+		{names: []string{"add-point", "add-points"}, args: "AMOUNT", bind: amount(c.AddPoints)},
+		{names: []string{"subtract-point", "subtract-points"}, args: "AMOUNT", spends: true, bind: amount(c.SubtractPoints)},
+		{names: []string{"add-reward", "add-rewards"}, args: "N", bind: wholeN(c.AddRewards)},
+		{names: []string{"subtract-reward", "subtract-rewards"}, args: "N", spends: true, bind: wholeN(c.SubtractRewards)},
+		{names: []string{"add-scores"}, args: "N", bind: wholeN(c.AddScores)},
+		{names: []string{"subtract-scores"}, args: "N", spends: true, bind: wholeN(c.SubtractScores)},
+		{names: []string{"add-stamp", "add-stamps"}, args: "N", bind: wholeN(c.AddStamps)},
+		{names: []string{"subtract-stamp", "subtract-stamps"}, args: "N", spends: true, bind: wholeN(c.SubtractStamps)},
+		{names: []string{"add-visit", "add-visits"}, args: "N", bind: wholeN(c.AddVisits)},
+		{names: []string{"subtract-visit", "subtract-visits"}, args: "N", spends: true, bind: wholeN(c.SubtractVisits)},
+		{names: []string{"add-purchase"}, args: "AMOUNT", bind: amount(c.AddPurchase)},
+		{names: []string{"subtract-purchase"}, args: "AMOUNT", spends: true, bind: amount(c.SubtractPurchase)},
+		{names: []string{"receive-reward"}, args: "TIER", spends: true, bind: wholeN(c.ReceiveReward)},
+		{names: []string{"redeem-coupon"}, spends: true,
 			bind: func(c *loyalty.CardsService, _ []string) (loyalty.ActionFunc, error) { return c.RedeemCoupon, nil }},
-		{action: loyalty.ActionSetMembershipTier, names: []string{"set-membership-tier"}, args: "TIER PERIOD", setter: true,
+		{names: []string{"set-membership-tier"}, args: "TIER PERIOD", setter: true,
 			bind: func(c *loyalty.CardsService, argv []string) (loyalty.ActionFunc, error) {
 				tier, err := intArg("tier", argv[0])
 				if err != nil {
@@ -82,7 +81,7 @@ func actionSpecs(c *loyalty.CardsService) []actionSpec {
 					return c.SetMembershipTier(ctx, id, tier, period, o)
 				}, nil
 			}},
-		{action: loyalty.ActionSetExpirationDate, names: []string{"set-expiration-date"}, args: "DATE", setter: true,
+		{names: []string{"set-expiration-date"}, args: "DATE", setter: true,
 			bind: func(c *loyalty.CardsService, argv []string) (loyalty.ActionFunc, error) {
 				t, err := time.Parse(time.RFC3339, argv[0])
 				if err != nil {

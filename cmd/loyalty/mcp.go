@@ -33,7 +33,11 @@ environment or a credentials file.`,
 				return err
 			}
 			srv := newMCPServer(api, writes)
-			return srv.Run(cmd.Context(), &mcp.IOTransport{Reader: io.NopCloser(a.in), Writer: nopCloser{a.out}})
+			err = srv.Run(cmd.Context(), &mcp.IOTransport{Reader: io.NopCloser(a.in), Writer: nopCloser{a.out}})
+			if cmd.Context().Err() != nil {
+				return nil // stopped (a signal): the end of a server's run, not a failure
+			}
+			return err
 		}),
 	}
 	c.Flags().BoolVar(&writes, "allow-writes", false, "offer the tools that change cards and companies")

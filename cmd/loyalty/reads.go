@@ -53,7 +53,7 @@ func intArg(name, s string) (int, error) {
 }
 
 // list prints every item of seq in a table.
-func list[T any](a *app, cmd *cobra.Command, cols []string, seq func(yield func(T, error) bool), row func(*T) []any) error {
+func list[T any](a *app, cols []string, seq func(yield func(T, error) bool), row func(*T) []any) error {
 	t := a.table(cols...)
 	for item, err := range seq {
 		if err != nil {
@@ -85,7 +85,7 @@ func (a *app) companiesCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return list(a, cmd, companyCols, api.Companies.All(cmd.Context(), nil), companyRow)
+			return list(a, companyCols, api.Companies.All(cmd.Context(), nil), companyRow)
 		}),
 	}, &cobra.Command{
 		Use: "get ID", Short: "Show one company (never its key)", Args: args(1, "a company id"),
@@ -121,7 +121,7 @@ func (a *app) customersCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return list(a, cmd, customerCols, api.Customers.All(cmd.Context(), &loyalty.CustomerListOptions{Phone: phone, Email: email}), customerRow)
+			return list(a, customerCols, api.Customers.All(cmd.Context(), &loyalty.CustomerListOptions{Phone: phone, Email: email}), customerRow)
 		}),
 	}
 	find.Flags().StringVar(&phone, "phone", "", "the customer's phone, digits with the country code")
@@ -140,7 +140,7 @@ func (a *app) cardsCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return list(a, cmd, cardCols, api.Cards.All(cmd.Context(), &f), cardRow)
+			return list(a, cardCols, api.Cards.All(cmd.Context(), &f), cardRow)
 		}),
 	}
 	ls.Flags().StringVar(&f.CustomerPhone, "phone", "", "only the cards of the customer with this phone")
@@ -174,7 +174,7 @@ func (a *app) templatesCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return list(a, cmd, templateCols, api.Templates.All(cmd.Context(), nil), templateRow)
+			return list(a, templateCols, api.Templates.All(cmd.Context(), nil), templateRow)
 		}),
 	}, &cobra.Command{
 		Use: "get ID", Short: "Show one template", Args: args(1, "a template id"),
@@ -207,7 +207,7 @@ func (a *app) operationsCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return list(a, cmd, []string{"id", "cardId", "eventId", "amount", "balance", "comment", "createdAt"},
+			return list(a, []string{"id", "cardId", "eventId", "amount", "balance", "comment", "createdAt"},
 				api.Operations.All(cmd.Context(), &loyalty.OperationListOptions{CardID: card}),
 				func(o *loyalty.Operation) []any {
 					return []any{o.ID, o.CardID, o.EventID, o.Amount, o.Balance, o.Comment, when(o.CreatedAt)}

@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -20,7 +22,7 @@ import (
 // pins the status of a failure, not only that it failed.
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"loyalty": func() { os.Exit(run(context.Background(), os.Args[1:], stdio())) },
+		"loyalty": main,
 		"exits": func() {
 			if len(os.Args) < 3 || os.Args[2] != "loyalty" {
 				fmt.Fprintln(os.Stderr, "usage: exits N loyalty ARGS...")
@@ -46,8 +48,12 @@ func TestScripts(t *testing.T) {
 			srv := loyaltytest.NewServer()
 			env.Defer(srv.Close)
 			env.Values["srv"] = srv
-			env.Setenv(envBaseURL, srv.URL)
-			env.Setenv(envKey, srv.APIKey)
+			// A script named credentials* starts without them, to find them where it puts them:
+			// a script can set a variable, even to "", but not unset it.
+			if !strings.HasPrefix(filepath.Base(env.WorkDir), "script-credentials") {
+				env.Setenv(envBaseURL, srv.URL)
+				env.Setenv(envKey, srv.APIKey)
+			}
 			env.Setenv("HOME", env.WorkDir)
 			env.Setenv("XDG_CONFIG_HOME", env.WorkDir+"/.config")
 			for _, ct := range []loyalty.CardType{loyalty.CardTypeStamp, loyalty.CardTypeCashback, loyalty.CardTypeCoupon} {
@@ -62,6 +68,9 @@ func TestScripts(t *testing.T) {
 			"waitfor":   waitFor,
 			"envfile":   envFile,
 			"mode":      fileMode,
+			"freeport":  freePort,
+			"subscribe": subscribe,
+			"delivered": delivered,
 		},
 	})
 }
@@ -131,12 +140,26 @@ func injectFault(ts *testscript.TestScript, neg bool, args []string) {
 
 // waitFor: waitfor companies N — waits until the fake holds N companies, for a script that
 // interrupts a command half-way: it reads the fake's state until then, within 30 s.
+// waitfor listening ADDR — waits until a program in the background serves on ADDR.
 func waitFor(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 2 || args[0] != "companies" {
-		ts.Fatalf("usage: waitfor companies N")
+	if neg || len(args) != 2 || (args[0] != "companies" && args[0] != "listening") {
+		ts.Fatalf("usage: waitfor companies N | waitfor listening ADDR")
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	if args[0] == "listening" {
+		for {
+			c, err := net.Dial("tcp", args[1])
+			if err == nil {
+				c.Close()
+				return
+			}
+			if time.Now().After(deadline) {
+				ts.Fatalf("nothing serves on %s after 30 s", args[1])
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
 	}
 	want, _ := strconv.Atoi(args[1])
-	deadline := time.Now().Add(30 * time.Second)
 	for {
 		n := 0
 		for _, err := range server(ts).Client.Companies.All(context.Background(), nil) {
@@ -179,5 +202,47 @@ func fileMode(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	if (fi.Mode().Perm() == os.FileMode(want)) == neg {
 		ts.Fatalf("%s has mode %04o", args[0], fi.Mode().Perm())
+	}
+}
+
+// freePort: freeport VAR — sets VAR to a loopback address nothing listens on.
+func freePort(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: freeport VAR")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	ts.Check(err)
+	ts.Setenv(args[0], l.Addr().String())
+	ts.Check(l.Close())
+}
+
+// subscribe: subscribe URL — the fake delivers every card event to URL.
+func subscribe(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: subscribe URL")
+	}
+	_, _, err := server(ts).Client.Webhooks.Subscribe(context.Background(), &loyalty.WebhookSubscribeRequest{
+		URL: args[0], Events: []loyalty.EventName{loyalty.EventCardIssued, loyalty.EventCardBalanceUpdated}})
+	ts.Check(err)
+}
+
+// delivered: delivered STATUS N — waits for the fake's deliveries to end, then checks that N
+// of them were answered STATUS.
+func delivered(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: delivered STATUS N")
+	}
+	srv := server(ts)
+	srv.WaitForDeliveries()
+	status, _ := strconv.Atoi(args[0])
+	want, _ := strconv.Atoi(args[1])
+	n := 0
+	for _, d := range srv.Deliveries() {
+		if d.Status == status {
+			n++
+		}
+	}
+	if n != want {
+		ts.Fatalf("%d deliveries answered %d, want %d (all: %d)", n, status, want, len(srv.Deliveries()))
 	}
 }
