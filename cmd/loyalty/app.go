@@ -42,6 +42,7 @@ type app struct {
 	streams
 	output      string  // text, json or csv
 	credentials string  // the credentials file, when --credentials names one
+	ledger      string  // the once-ledger's file, when --ledger names one
 	rate        float64 // requests a second per key
 	started     bool    // a command's own work began: an error from here on is not a usage error
 
@@ -98,6 +99,7 @@ of a bulk command failed (each says why).`,
 	pf.StringVarP(&a.output, "output", "o", "text", "text, json (one object a line) or csv")
 	pf.StringVar(&a.credentials, "credentials", "", "credentials file (default: loyalty/credentials in your config folder)")
 	pf.Float64Var(&a.rate, "rate", 10, "requests a second per key at most (the API allows about 10)")
+	pf.StringVar(&a.ledger, "ledger", "", "the file where runs on this machine claim what they send once (default: loyalty/ledger.json in your cache folder)")
 	root.PersistentPreRunE = func(*cobra.Command, []string) error {
 		switch a.output {
 		case "text", "json", "csv":

@@ -117,10 +117,35 @@ func (a *app) api() (*loyalty.Client, error) {
 		opts = append(opts, loyalty.WithAppToken(s.appToken.value))
 	}
 	opts = append(opts, loyalty.WithSources(s.key.source, s.appToken.source, s.baseURL.source))
+	ledger, err := a.openLedger()
+	if err != nil {
+		return nil, err
+	}
+	if ledger != nil {
+		opts = append(opts, loyalty.WithLedger(ledger))
+	}
 	c, err := loyalty.NewClient(s.key.value, opts...)
 	if err != nil {
 		return nil, err
 	}
 	a.client = c
 	return c, nil
+}
+
+// openLedger opens the file ledger runs of the command share: the one --ledger names, else
+// the one in the user's cache folder. Without a cache folder, each run has its own in memory.
+func (a *app) openLedger() (loyalty.Ledger, error) {
+	path := a.ledger
+	if path == "" {
+		dir, err := os.UserCacheDir()
+		if err != nil {
+			return nil, nil
+		}
+		path = filepath.Join(dir, "loyalty", "ledger.json")
+	}
+	l, err := openFileLedger(path)
+	if err != nil {
+		return nil, fmt.Errorf("the once-ledger: %w", err)
+	}
+	return l, nil
 }

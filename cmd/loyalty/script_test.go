@@ -56,6 +56,7 @@ func TestScripts(t *testing.T) {
 			}
 			env.Setenv("HOME", env.WorkDir)
 			env.Setenv("XDG_CONFIG_HOME", env.WorkDir+"/.config")
+			env.Setenv("XDG_CACHE_HOME", env.WorkDir+"/.cache")
 			for _, ct := range []loyalty.CardType{loyalty.CardTypeStamp, loyalty.CardTypeCashback, loyalty.CardTypeCoupon} {
 				env.Setenv(strings.ToUpper(ct.String())+"_TEMPLATE", strconv.Itoa(srv.TemplateID(ct)))
 			}
@@ -115,7 +116,8 @@ func countCompanies(ts *testscript.TestScript, neg bool, args []string) {
 
 // injectFault: fault ROUTE KIND [TIMES] — the fake misbehaves on ROUTE ("POST /api/v2/companies"):
 // pass (no fault, to let requests through before the next), hang (applied, answered after
-// an hour), 401, 429, 503, drop (applied, answer lost).
+// an hour), hold (applied 3 s after it came, whether its sender waits or not), 401, 429,
+// 503, drop (applied, answer lost).
 func injectFault(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) < 2 {
 		ts.Fatalf("usage: fault ROUTE KIND [TIMES]")
@@ -125,6 +127,8 @@ func injectFault(ts *testscript.TestScript, neg bool, args []string) {
 	case "pass":
 	case "hang":
 		f.DelayAnswer = time.Hour
+	case "hold":
+		f.Hold = 3 * time.Second
 	case "drop":
 		f.DropAfter = true
 	case "401", "429", "503":
@@ -141,11 +145,22 @@ func injectFault(ts *testscript.TestScript, neg bool, args []string) {
 // waitFor: waitfor companies N — waits until the fake holds N companies, for a script that
 // interrupts a command half-way: it reads the fake's state until then, within 30 s.
 // waitfor listening ADDR — waits until a program in the background serves on ADDR.
+// waitfor requests ROUTE N — waits until the fake has received N requests on ROUTE.
 func waitFor(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 2 || (args[0] != "companies" && args[0] != "listening") {
-		ts.Fatalf("usage: waitfor companies N | waitfor listening ADDR")
+	if neg || len(args) < 2 || (args[0] != "companies" && args[0] != "listening" && args[0] != "requests") {
+		ts.Fatalf("usage: waitfor companies N | waitfor listening ADDR | waitfor requests ROUTE N")
 	}
 	deadline := time.Now().Add(30 * time.Second)
+	if args[0] == "requests" {
+		want, _ := strconv.Atoi(args[2])
+		for server(ts).Requests(args[1]) < want {
+			if time.Now().After(deadline) {
+				ts.Fatalf("%d requests on %s after 30 s, want %d", server(ts).Requests(args[1]), args[1], want)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		return
+	}
 	if args[0] == "listening" {
 		for {
 			c, err := net.Dial("tcp", args[1])
