@@ -141,7 +141,9 @@ func Run(ctx context.Context, name string, args []string, rio IO) error {
 		srv.Close()
 		return err
 	}
-	printWelcome(ctx, stdout, srv, *stateFile, *liveShapes)
+	// The welcome is whole even when a stop came while the server started: its template list
+	// is a read of this process's own server, which answers at once.
+	printWelcome(context.WithoutCancel(ctx), stdout, srv, *stateFile, *liveShapes)
 	if ready != nil {
 		ready(srv)
 	}

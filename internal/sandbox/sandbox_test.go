@@ -296,3 +296,16 @@ func TestSandboxSaysWhatItIs(t *testing.T) {
 // TestMain fails the tests if a sandbox leaves a goroutine behind once stopped: its saver,
 // its server, a webhook delivery.
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// A stop that comes while the sandbox starts (a script that stops it once it listens) still
+// gets the whole welcome: the keys and the templates.
+func TestAStopWhileStartingStillPrintsTheWholeWelcome(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var out bytes.Buffer
+	err := Run(ctx, "loyalty-sandbox", []string{"-addr", "127.0.0.1:0"}, IO{Stdout: &out, Stderr: &out, Grace: 100 * time.Millisecond})
+	require.NoError(t, err)
+	assert.Contains(t, out.String(), "export LOYALTY_API_KEY=lt_agency_")
+	assert.Contains(t, out.String(), "Coffee stamps")
+	assert.NotContains(t, out.String(), "could not list them")
+}
