@@ -39,10 +39,7 @@ func (d *decoder) members(f func(key []byte)) {
 		d.err = &OverBound{fmt.Sprintf("more than %d objects in one answer, the most allowed", d.bounds.Objects)}
 		return
 	}
-	d.ws()
-	if d.i < len(d.data) && d.data[d.i] == '}' {
-		d.i++
-		d.depth--
+	if d.closing('}') {
 		return
 	}
 	for d.err == nil {
@@ -64,23 +61,7 @@ func (d *decoder) members(f func(key []byte)) {
 		d.path = append(d.path, step{key: key, index: -1})
 		f(key)
 		d.path = d.path[:len(d.path)-1]
-		if d.err != nil {
-			return
-		}
-		d.ws()
-		if d.i >= len(d.data) {
-			d.err = errSyntax
-			return
-		}
-		switch d.data[d.i] {
-		case ',':
-			d.i++
-		case '}':
-			d.i++
-			d.depth--
-			return
-		default:
-			d.err = errSyntax
+		if d.err != nil || !d.another('}') {
 			return
 		}
 	}
@@ -94,10 +75,7 @@ func (d *decoder) elements(f func(i int)) {
 	if !d.enter('[') {
 		return
 	}
-	d.ws()
-	if d.i < len(d.data) && d.data[d.i] == ']' {
-		d.i++
-		d.depth--
+	if d.closing(']') {
 		return
 	}
 	var over func(n int) error // set once the array has crossed its bound
@@ -127,26 +105,44 @@ func (d *decoder) elements(f func(i int)) {
 		if d.err != nil {
 			return
 		}
-		d.ws()
-		if d.i >= len(d.data) {
-			d.err = errSyntax
-			return
-		}
-		switch d.data[d.i] {
-		case ',':
-			d.i++
-		case ']':
-			d.i++
-			d.depth--
-			if over != nil {
+		if !d.another(']') {
+			if d.err == nil && over != nil {
 				d.err = over(n + 1)
 			}
 			return
-		default:
-			d.err = errSyntax
-			return
 		}
 	}
+}
+
+// closing reports whether close, after any whitespace, ends the container here (an empty
+// one), and steps out of it if so.
+func (d *decoder) closing(close byte) bool {
+	d.ws()
+	if d.i < len(d.data) && d.data[d.i] == close {
+		d.i++
+		d.depth--
+		return true
+	}
+	return false
+}
+
+// another reads what follows a member or an element: a comma, and another comes, or close, and
+// the container ends here; anything else is a syntax error.
+func (d *decoder) another(close byte) bool {
+	d.ws()
+	if d.i < len(d.data) {
+		switch d.data[d.i] {
+		case ',':
+			d.i++
+			return true
+		case close:
+			d.i++
+			d.depth--
+			return false
+		}
+	}
+	d.err = errSyntax
+	return false
 }
 
 // counted counts one more array element or map entry against the bound on them all, and
