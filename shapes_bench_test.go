@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	loyalty "github.com/loyaltycards/loyalty-go"
+	"github.com/loyaltycards/loyalty-go/internal/liveshape"
 	"github.com/loyaltycards/loyalty-go/loyaltytest"
 )
 
@@ -85,28 +86,7 @@ func liveShaped(body []byte) []byte {
 	if err := dec.Decode(&env); err != nil {
 		panic(err)
 	}
-	var walk func(any) any
-	walk = func(x any) any {
-		switch v := x.(type) {
-		case map[string]any:
-			for k, c := range v {
-				v[k] = walk(c)
-			}
-		case []any:
-			for i, c := range v {
-				v[i] = walk(c)
-			}
-		case json.Number:
-			return v.String()
-		case bool:
-			if v {
-				return 1
-			}
-			return 0
-		}
-		return x
-	}
-	env["data"], env["meta"] = walk(env["data"]), walk(env["meta"])
+	env["data"], env["meta"] = liveshape.Of(env["data"]), liveshape.Of(env["meta"])
 	out, _ := json.Marshal(env)
 	return out
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	loyalty "github.com/loyaltycards/loyalty-go"
+	"github.com/loyaltycards/loyalty-go/internal/liveshape"
 )
 
 // route is one endpoint of the fake: its pattern, how it authenticates, and its handler.
@@ -283,45 +284,10 @@ func (s *Server) envelope(data any) (int, []byte, error) {
 	}
 	env["code"] = status
 	if s.live {
-		env["data"], env["meta"] = liveShape(env["data"]), liveShape(env["meta"])
+		env["data"], env["meta"] = liveshape.Of(env["data"]), liveshape.Of(env["meta"])
 	}
 	out, err := json.Marshal(env)
 	return status, out, err
-}
-
-// liveShape rewrites a value as the live API sends it: numbers as numeric strings, booleans
-// as 0 or 1.
-func liveShape(v any) any {
-	if v == nil {
-		return nil
-	}
-	raw, _ := json.Marshal(v)
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var tree any
-	_ = dec.Decode(&tree)
-	var walk func(x any) any
-	walk = func(x any) any {
-		switch n := x.(type) {
-		case map[string]any:
-			for k, c := range n {
-				n[k] = walk(c)
-			}
-		case []any:
-			for i, c := range n {
-				n[i] = walk(c)
-			}
-		case json.Number:
-			return n.String()
-		case bool:
-			if n {
-				return 1
-			}
-			return 0
-		}
-		return x
-	}
-	return walk(tree)
 }
 
 func (s *Server) writeError(w http.ResponseWriter, app bool, e *apiError) {

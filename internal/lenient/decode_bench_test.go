@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"os"
 	"testing"
+
+	"github.com/loyaltycards/loyalty-go/internal/liveshape"
 )
 
 // BenchmarkDecode reads a card answer into a generic model of its shape, as the API's
@@ -19,7 +21,10 @@ func BenchmarkDecode(b *testing.B) {
 	if err := json.Compact(&described, indented); err != nil {
 		b.Fatal(err)
 	}
-	live := liveShape(b, described.Bytes())
+	live, err := liveshape.Document(described.Bytes())
+	if err != nil {
+		b.Fatal(err)
+	}
 	for _, shape := range []struct {
 		name string
 		doc  []byte
@@ -57,40 +62,4 @@ type benchCard struct {
 			Value string `json:"value"`
 		} `json:"customFields"`
 	} `json:"data"`
-}
-
-// liveShape rewrites every number of doc as a numeric string and every boolean as 0 or 1.
-func liveShape(b *testing.B, doc []byte) []byte {
-	dec := json.NewDecoder(bytes.NewReader(doc))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		b.Fatal(err)
-	}
-	var walk func(any) any
-	walk = func(x any) any {
-		switch n := x.(type) {
-		case map[string]any:
-			for k, c := range n {
-				n[k] = walk(c)
-			}
-		case []any:
-			for i, c := range n {
-				n[i] = walk(c)
-			}
-		case json.Number:
-			return n.String()
-		case bool:
-			if n {
-				return 1
-			}
-			return 0
-		}
-		return x
-	}
-	out, err := json.Marshal(walk(v))
-	if err != nil {
-		b.Fatal(err)
-	}
-	return out
 }
