@@ -133,15 +133,21 @@ func (a *app) api() (*loyalty.Client, error) {
 }
 
 // openLedger opens the file ledger runs of the command share: the one --ledger names, else
-// the one in the user's cache folder. Without a cache folder, each run has its own in memory.
+// the one in the user's cache folder. Without a cache folder it can write, each run keeps its
+// own in memory, as the SDK does by default, and says so.
 func (a *app) openLedger() (loyalty.Ledger, error) {
 	path := a.ledger
 	if path == "" {
 		dir, err := os.UserCacheDir()
-		if err != nil {
-			return nil, nil
+		if err == nil {
+			path = filepath.Join(dir, "loyalty", "ledger.json")
+			var l *fileLedger
+			if l, err = openFileLedger(path); err == nil {
+				return l, nil
+			}
 		}
-		path = filepath.Join(dir, "loyalty", "ledger.json")
+		fmt.Fprintf(a.err, "loyalty: no once-ledger shared between runs (%v); this run keeps its own\n", err)
+		return nil, nil
 	}
 	l, err := openFileLedger(path)
 	if err != nil {

@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -13,6 +15,7 @@ import (
 	"github.com/rogpeppe/go-internal/lockedfile"
 
 	loyalty "github.com/loyaltycards/loyalty-go"
+	"github.com/loyaltycards/loyalty-go/internal/atomicfile"
 )
 
 // fileLedger is a loyalty.Ledger in a file, shared by every run of the command on this
@@ -22,18 +25,23 @@ import (
 // sent), so a run again after a kill looks before it sends, and waits for a request still on
 // its way rather than send a second.
 //
-// What it needs of the file: a local disk (the lock is flock's, which network file systems
-// may not honour), and that nothing else writes it. A file deleted or emptied loses its
-// entries: the ledger says it keeps nothing (LedgerClaim.Kept is zero), so the SDK never
-// takes a free key there as proof that nothing was sent, and the card history or the company
-// list stays the witness, as with the in-memory ledger.
+// What it needs of the file: a local disk (the lock, on a file beside it, is flock's, which
+// network file systems may not honour), and that nothing else writes it. Each change replaces
+// the file whole (written aside, then renamed), so a run killed while it writes leaves the
+// entries before or after, never a torn file. A file deleted or emptied loses its entries:
+// the ledger says it keeps nothing (LedgerClaim.Kept is zero), so the SDK never takes a free
+// key there as proof that nothing was sent, and the card history or the company list stays
+// the witness, as with the in-memory ledger.
 type fileLedger struct {
 	path  string
-	mu    sync.Mutex // goroutines of this process; the file lock orders the processes
+	lock  *lockedfile.Mutex // orders the processes; mu, the goroutines of this one
+	mu    sync.Mutex
 	pid   int
 	now   func() time.Time
 	alive func(pid int) bool
-	max   int // entries kept at most; the oldest outcomes go first
+	// max bounds the outcomes kept, the oldest going first: the file is read and written whole
+	// on every step, and a command line's runs need days of its receipts, not years.
+	max int
 }
 
 // fileEntry is a ledger entry as the file holds it: no secret, only digests, ids and times.
@@ -49,42 +57,53 @@ type fileEntry struct {
 	Expires time.Time `json:"expires"`
 }
 
-// openFileLedger returns the ledger kept at path, creating its folder and file (readable by
-// the user alone) when they are not there.
+// openFileLedger returns the ledger kept at path, creating its folder (the user's alone) when
+// it is not there.
 func openFileLedger(path string) (*fileLedger, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, err
-	}
-	f.Close()
-	return &fileLedger{path: path, pid: os.Getpid(), now: time.Now, alive: processAlive, max: 100_000}, nil
+	return &fileLedger{path: path, lock: lockedfile.MutexAt(path + ".lock"), pid: os.Getpid(),
+		now: time.Now, alive: processAlive, max: 10_000}, nil
 }
 
-// edit runs f on the entries under the file's lock, and writes them back when f says so.
-func (l *fileLedger) edit(f func(entries map[string]fileEntry, now time.Time) (write bool)) error {
+// edit runs f on the entries under the lock, and writes them back when f says it changed them.
+func (l *fileLedger) edit(f func(entries map[string]fileEntry, now time.Time) (changed bool)) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	err := lockedfile.Transform(l.path, func(old []byte) ([]byte, error) {
-		entries := map[string]fileEntry{}
-		if len(old) > 0 {
-			if err := json.Unmarshal(old, &entries); err != nil {
-				return nil, fmt.Errorf("the ledger %s is damaged (%v): remove it to start afresh", l.path, err)
-			}
-		}
-		now := l.now()
-		if !f(entries, now) {
-			return old, nil
-		}
-		l.prune(entries, now)
-		return json.Marshal(entries)
-	})
-	if err != nil {
+	if err := l.editLocked(f); err != nil {
 		return fmt.Errorf("%w: %v", loyalty.ErrLedger, err)
 	}
 	return nil
+}
+
+func (l *fileLedger) editLocked(f func(entries map[string]fileEntry, now time.Time) bool) error {
+	unlock, err := l.lock.Lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	entries := map[string]fileEntry{}
+	old, err := os.ReadFile(l.path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return err
+	case len(old) > 0:
+		if err := json.Unmarshal(old, &entries); err != nil {
+			return fmt.Errorf("the ledger %s is damaged (%v): remove it to start afresh", l.path, err)
+		}
+	}
+	now := l.now()
+	if !f(entries, now) {
+		return nil
+	}
+	l.prune(entries, now)
+	data, err := json.Marshal(entries)
+	if err != nil {
+		return err
+	}
+	return atomicfile.Write(l.path, data)
 }
 
 // prune drops expired entries, then the oldest outcomes beyond max. Claims are never dropped.

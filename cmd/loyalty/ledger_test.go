@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -37,13 +40,12 @@ func TestFileLedgerClaimsAcrossProcesses(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	a, b, clock, dead := ledgers(t)
-	fi, err := os.Stat(a.path)
-	require.NoError(t, err)
-	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm(), "the ledger is the user's alone")
-
 	c, err := a.Claim(ctx, "k1", "h-a", time.Minute)
 	require.NoError(t, err)
 	assert.Equal(t, loyalty.LedgerClaim{Claimed: true}, c, "a free key, and Kept zero: the file does not vouch")
+	fi, err := os.Stat(a.path)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm(), "the ledger is the user's alone")
 
 	c, err = b.Claim(ctx, "k1", "h-b", time.Minute)
 	require.NoError(t, err)
@@ -163,5 +165,58 @@ func TestFileLedgerKeepsAtMostMaxOutcomesButEveryClaim(t *testing.T) {
 		if c.Claimed {
 			require.NoError(t, a.Release(ctx, key, "other"))
 		}
+	}
+}
+
+// TestFileLedgerSurvivesKills kills a process while it claims and records as fast as it can,
+// again and again: the next run always reads the ledger, and finds every outcome recorded
+// before the kill.
+func TestFileLedgerSurvivesKills(t *testing.T) {
+	if path := os.Getenv("LOYALTY_LEDGER_CHURN"); path != "" {
+		churn(path)
+		return
+	}
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "ledger.json")
+	for round := range 12 {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestFileLedgerSurvivesKills$")
+		cmd.Env = append(os.Environ(), "LOYALTY_LEDGER_CHURN="+path)
+		out, err := cmd.StdoutPipe()
+		require.NoError(t, err)
+		require.NoError(t, cmd.Start())
+		lines := bufio.NewScanner(out)
+		var recorded []string
+		for len(recorded) < 5+round*3 && lines.Scan() {
+			recorded = append(recorded, lines.Text())
+		}
+		require.NoError(t, cmd.Process.Kill())
+		_ = cmd.Wait()
+
+		l, err := openFileLedger(path)
+		require.NoError(t, err)
+		for _, key := range recorded {
+			c, err := l.Claim(context.Background(), key, "reader", time.Minute)
+			require.NoError(t, err, "round %d: the ledger reads after a kill", round)
+			assert.Equal(t, loyalty.LedgerApplied, c.Entry.State, "round %d: %s was recorded before the kill", round, key)
+		}
+	}
+}
+
+// churn claims and records keys without end, printing each key once its outcome is written.
+func churn(path string) {
+	l, err := openFileLedger(path)
+	if err != nil {
+		panic(err)
+	}
+	ctx := context.Background()
+	for i := 0; ; i++ {
+		key := fmt.Sprintf("%d-%d", os.Getpid(), i)
+		if _, err := l.Claim(ctx, key, "churn", time.Minute); err != nil {
+			panic(err)
+		}
+		if err := l.Record(ctx, key, "churn", loyalty.LedgerEntry{State: loyalty.LedgerApplied}, time.Hour); err != nil {
+			panic(err)
+		}
+		fmt.Println(key)
 	}
 }

@@ -13,10 +13,10 @@ import (
 	"io/fs"
 	"net"
 	"os"
-	"path/filepath"
 	"time"
 
 	loyalty "github.com/loyaltycards/loyalty-go"
+	"github.com/loyaltycards/loyalty-go/internal/atomicfile"
 	"github.com/loyaltycards/loyalty-go/loyaltytest"
 )
 
@@ -135,7 +135,7 @@ func Run(ctx context.Context, name string, args []string, rio IO) error {
 		if err != nil {
 			return err
 		}
-		return writeFileAtomic(*stateFile, b)
+		return atomicfile.Write(*stateFile, b)
 	}
 	if err := save(); err != nil { // the keys printed below are in the file from the start
 		srv.Close()
@@ -223,31 +223,4 @@ func printWelcome(ctx context.Context, out io.Writer, srv *loyaltytest.Server, s
 	fmt.Fprintln(out, "    subtract-visit, one without takes add-visit")
 	fmt.Fprintln(out, "  - counts are 32-bit integers: a larger quantity, or one that would leave the card out of range, is refused (422)")
 	fmt.Fprintln(out, "\ncontrol routes: POST|DELETE /_sandbox/faults, POST /_sandbox/mark, GET /_sandbox/report (X-API-Key: the agency key)")
-}
-
-// writeFileAtomic replaces path with data so that a crash leaves the old file or the new
-// one, never half of one.
-func writeFileAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name()) // after the rename, there is nothing left to remove
-	// The file holds the keys: only its owner reads it.
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }
