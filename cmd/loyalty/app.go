@@ -123,6 +123,18 @@ func (a *app) do(f func(cmd *cobra.Command, args []string) error) func(*cobra.Co
 	}
 }
 
+// withAPI is do for a command that calls the API: f gets the client, made from the
+// credentials.
+func (a *app) withAPI(f func(cmd *cobra.Command, args []string, api *loyalty.Client) error) func(*cobra.Command, []string) error {
+	return a.do(func(cmd *cobra.Command, args []string) error {
+		api, err := a.api()
+		if err != nil {
+			return err
+		}
+		return f(cmd, args, api)
+	})
+}
+
 // args checks a command's argument count, as a usage error.
 func args(n int, names string) cobra.PositionalArgs {
 	return func(_ *cobra.Command, got []string) error {

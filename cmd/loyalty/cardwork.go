@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -17,8 +18,13 @@ import (
 
 // actionSpec is a card action as the command line names it.
 type actionSpec struct {
-	names []string // the API's name first, then the SDK method's, in kebab case
-	args  string   // what follows the action's name, for usage
+	// action is the SDK's; zero for clear-expiration-date, which the API spells as a
+	// set-expiration-date without a date.
+	action loyalty.Action
+	// alias is the SDK method's name in kebab case (add-stamps for AddStamps), where it is
+	// not the API's name (action.String()).
+	alias string
+	args  string // what follows the action's name, for usage
 	// setter marks an action that sets a state rather than moving a balance: it takes no
 	// reference (the API stores no comment for it) and applying it twice changes nothing more.
 	setter bool
@@ -27,81 +33,119 @@ type actionSpec struct {
 	bind   func(c *loyalty.CardsService, argv []string) (loyalty.ActionFunc, error)
 }
 
-// wholeN binds an action that takes a count.
-func wholeN(f func(context.Context, string, int, *loyalty.ActionOptions) (*loyalty.Card, *loyalty.Response, error)) func(*loyalty.CardsService, []string) (loyalty.ActionFunc, error) {
-	return func(_ *loyalty.CardsService, argv []string) (loyalty.ActionFunc, error) {
-		n, err := strconv.Atoi(argv[0])
-		if err != nil {
-			return nil, usagef("%q: want a whole number", argv[0])
-		}
-		return loyalty.Bind(f, n), nil
+// name is the action's name as the API writes it.
+func (s actionSpec) name() string {
+	if s.action == 0 {
+		return "clear-expiration-date"
 	}
-}
-
-// amount binds an action that takes an amount with decimals.
-func amount(f func(context.Context, string, float64, *loyalty.ActionOptions) (*loyalty.Card, *loyalty.Response, error)) func(*loyalty.CardsService, []string) (loyalty.ActionFunc, error) {
-	return func(_ *loyalty.CardsService, argv []string) (loyalty.ActionFunc, error) {
-		x, err := strconv.ParseFloat(argv[0], 64)
-		if err != nil {
-			return nil, usagef("%q: want an amount, such as 12.50", argv[0])
-		}
-		return loyalty.Bind(f, x), nil
-	}
-}
-
-// actionSpecs lists every card action the command applies; the SDK checks each against the
-// card's type before it is sent.
-func actionSpecs(c *loyalty.CardsService) []actionSpec {
-	return []actionSpec{
-		{names: []string{"add-transaction-amount", "add-amount"}, args: "UNITS", bind: wholeN(c.AddAmount)},
-		{names: []string{"subtract-transaction-amount", "subtract-amount"}, args: "UNITS", spends: true, bind: wholeN(c.SubtractAmount)},
-		{names: []string{"add-point", "add-points"}, args: "AMOUNT", bind: amount(c.AddPoints)},
-		{names: []string{"subtract-point", "subtract-points"}, args: "AMOUNT", spends: true, bind: amount(c.SubtractPoints)},
-		{names: []string{"add-reward", "add-rewards"}, args: "N", bind: wholeN(c.AddRewards)},
-		{names: []string{"subtract-reward", "subtract-rewards"}, args: "N", spends: true, bind: wholeN(c.SubtractRewards)},
-		{names: []string{"add-scores"}, args: "N", bind: wholeN(c.AddScores)},
-		{names: []string{"subtract-scores"}, args: "N", spends: true, bind: wholeN(c.SubtractScores)},
-		{names: []string{"add-stamp", "add-stamps"}, args: "N", bind: wholeN(c.AddStamps)},
-		{names: []string{"subtract-stamp", "subtract-stamps"}, args: "N", spends: true, bind: wholeN(c.SubtractStamps)},
-		{names: []string{"add-visit", "add-visits"}, args: "N", bind: wholeN(c.AddVisits)},
-		{names: []string{"subtract-visit", "subtract-visits"}, args: "N", spends: true, bind: wholeN(c.SubtractVisits)},
-		{names: []string{"add-purchase"}, args: "AMOUNT", bind: amount(c.AddPurchase)},
-		{names: []string{"subtract-purchase"}, args: "AMOUNT", spends: true, bind: amount(c.SubtractPurchase)},
-		{names: []string{"receive-reward"}, args: "TIER", spends: true, bind: wholeN(c.ReceiveReward)},
-		{names: []string{"redeem-coupon"}, spends: true,
-			bind: func(c *loyalty.CardsService, _ []string) (loyalty.ActionFunc, error) { return c.RedeemCoupon, nil }},
-		{names: []string{"set-membership-tier"}, args: "TIER PERIOD", setter: true,
-			bind: func(c *loyalty.CardsService, argv []string) (loyalty.ActionFunc, error) {
-				tier, err := intArg("tier", argv[0])
-				if err != nil {
-					return nil, err
-				}
-				period := loyalty.MembershipPeriod(argv[1])
-				return func(ctx context.Context, id string, o *loyalty.ActionOptions) (*loyalty.Card, *loyalty.Response, error) {
-					return c.SetMembershipTier(ctx, id, tier, period, o)
-				}, nil
-			}},
-		{names: []string{"set-expiration-date"}, args: "DATE", setter: true,
-			bind: func(c *loyalty.CardsService, argv []string) (loyalty.ActionFunc, error) {
-				t, err := time.Parse(time.RFC3339, argv[0])
-				if err != nil {
-					d, derr := time.Parse(time.DateOnly, argv[0])
-					if derr != nil {
-						return nil, usagef("%q: want a date, 2027-01-31, or a time, 2027-01-31T18:00:00+01:00", argv[0])
-					}
-					t = d
-				}
-				return loyalty.Bind(c.SetExpirationDate, t), nil
-			}},
-		{names: []string{"clear-expiration-date"}, setter: true,
-			bind: func(c *loyalty.CardsService, _ []string) (loyalty.ActionFunc, error) {
-				return c.ClearExpirationDate, nil
-			}},
-	}
+	return s.action.String()
 }
 
 // argCount is how many arguments follow an action's name.
 func (s actionSpec) argCount() int { return len(strings.Fields(s.args)) }
+
+// cardMethod is a CardsService action method as a method expression.
+type cardMethod[Q any] func(*loyalty.CardsService, context.Context, string, Q, *loyalty.ActionOptions) (*loyalty.Card, *loyalty.Response, error)
+
+// wholeN binds an action that takes a count.
+func wholeN(f cardMethod[int]) func(*loyalty.CardsService, []string) (loyalty.ActionFunc, error) {
+	return func(c *loyalty.CardsService, argv []string) (loyalty.ActionFunc, error) {
+		n, err := strconv.Atoi(argv[0])
+		if err != nil {
+			return nil, usagef("%q: want a whole number", argv[0])
+		}
+		return bound(c, f, n), nil
+	}
+}
+
+// amount binds an action that takes an amount with decimals.
+func amount(f cardMethod[float64]) func(*loyalty.CardsService, []string) (loyalty.ActionFunc, error) {
+	return func(c *loyalty.CardsService, argv []string) (loyalty.ActionFunc, error) {
+		x, err := strconv.ParseFloat(argv[0], 64)
+		if err != nil {
+			return nil, usagef("%q: want an amount, such as 12.50", argv[0])
+		}
+		return bound(c, f, x), nil
+	}
+}
+
+// bound is f on c with its quantity fixed.
+func bound[Q any](c *loyalty.CardsService, f cardMethod[Q], q Q) loyalty.ActionFunc {
+	return func(ctx context.Context, id string, o *loyalty.ActionOptions) (*loyalty.Card, *loyalty.Response, error) {
+		return f(c, ctx, id, q, o)
+	}
+}
+
+// none binds an action that takes no quantity.
+func none(f func(*loyalty.CardsService, context.Context, string, *loyalty.ActionOptions) (*loyalty.Card, *loyalty.Response, error)) func(*loyalty.CardsService, []string) (loyalty.ActionFunc, error) {
+	return func(c *loyalty.CardsService, _ []string) (loyalty.ActionFunc, error) {
+		return func(ctx context.Context, id string, o *loyalty.ActionOptions) (*loyalty.Card, *loyalty.Response, error) {
+			return f(c, ctx, id, o)
+		}, nil
+	}
+}
+
+// cards shortens the method expressions of the table below.
+type cards = loyalty.CardsService
+
+// actionSpecs are the card actions the command applies, every one of the SDK's
+// (TestEveryActionHasASpec); the SDK checks each against the card's type before it is sent.
+var actionSpecs = []actionSpec{
+	{action: loyalty.ActionAddAmount, alias: "add-amount", args: "UNITS", bind: wholeN((*cards).AddAmount)},
+	{action: loyalty.ActionSubtractAmount, alias: "subtract-amount", args: "UNITS", spends: true, bind: wholeN((*cards).SubtractAmount)},
+	{action: loyalty.ActionAddPoints, alias: "add-points", args: "AMOUNT", bind: amount((*cards).AddPoints)},
+	{action: loyalty.ActionSubtractPoints, alias: "subtract-points", args: "AMOUNT", spends: true, bind: amount((*cards).SubtractPoints)},
+	{action: loyalty.ActionAddRewards, alias: "add-rewards", args: "N", bind: wholeN((*cards).AddRewards)},
+	{action: loyalty.ActionSubtractRewards, alias: "subtract-rewards", args: "N", spends: true, bind: wholeN((*cards).SubtractRewards)},
+	{action: loyalty.ActionAddScores, args: "N", bind: wholeN((*cards).AddScores)},
+	{action: loyalty.ActionSubtractScores, args: "N", spends: true, bind: wholeN((*cards).SubtractScores)},
+	{action: loyalty.ActionAddStamps, alias: "add-stamps", args: "N", bind: wholeN((*cards).AddStamps)},
+	{action: loyalty.ActionSubtractStamps, alias: "subtract-stamps", args: "N", spends: true, bind: wholeN((*cards).SubtractStamps)},
+	{action: loyalty.ActionAddVisits, alias: "add-visits", args: "N", bind: wholeN((*cards).AddVisits)},
+	{action: loyalty.ActionSubtractVisits, alias: "subtract-visits", args: "N", spends: true, bind: wholeN((*cards).SubtractVisits)},
+	{action: loyalty.ActionAddPurchase, args: "AMOUNT", bind: amount((*cards).AddPurchase)},
+	{action: loyalty.ActionSubtractPurchase, args: "AMOUNT", spends: true, bind: amount((*cards).SubtractPurchase)},
+	{action: loyalty.ActionReceiveReward, args: "TIER", spends: true, bind: wholeN((*cards).ReceiveReward)},
+	{action: loyalty.ActionRedeemCoupon, spends: true, bind: none((*cards).RedeemCoupon)},
+	{action: loyalty.ActionSetMembershipTier, args: "TIER PERIOD", setter: true,
+		bind: func(c *loyalty.CardsService, argv []string) (loyalty.ActionFunc, error) {
+			tier, err := intArg("tier", argv[0])
+			if err != nil {
+				return nil, err
+			}
+			return func(ctx context.Context, id string, o *loyalty.ActionOptions) (*loyalty.Card, *loyalty.Response, error) {
+				return c.SetMembershipTier(ctx, id, tier, loyalty.MembershipPeriod(argv[1]), o)
+			}, nil
+		}},
+	{action: loyalty.ActionSetExpirationDate, args: "DATE", setter: true,
+		bind: func(c *loyalty.CardsService, argv []string) (loyalty.ActionFunc, error) {
+			t, err := time.Parse(time.RFC3339, argv[0])
+			if err != nil {
+				d, derr := time.Parse(time.DateOnly, argv[0])
+				if derr != nil {
+					return nil, usagef("%q: want a date, 2027-01-31, or a time, 2027-01-31T18:00:00+01:00", argv[0])
+				}
+				t = d
+			}
+			return bound(c, (*cards).SetExpirationDate, t), nil
+		}},
+	{setter: true, bind: none((*cards).ClearExpirationDate)},
+}
+
+// bindAction finds the action named name (the API's name or the SDK method's) and binds it to
+// c and its arguments; a wrong name or argument is a usage error.
+func bindAction(c *loyalty.CardsService, name string, argv []string) (actionSpec, loyalty.ActionFunc, error) {
+	i := slices.IndexFunc(actionSpecs, func(s actionSpec) bool { return name != "" && (s.name() == name || s.alias == name) })
+	if i < 0 {
+		return actionSpec{}, nil, usagef("no card action %q; 'loyalty cards apply --help' lists them", name)
+	}
+	spec := actionSpecs[i]
+	if len(argv) != spec.argCount() {
+		return spec, nil, usagef("%s takes %s", name, cmp.Or(spec.args, "no argument"))
+	}
+	f, err := spec.bind(c, argv)
+	return spec, f, err
+}
 
 // confirm asks before what cannot be undone: on a terminal, a question; elsewhere, --yes.
 func (a *app) confirm(what string, yes bool) error {
@@ -125,8 +169,8 @@ func (a *app) applyCmd() *cobra.Command {
 	var ref, comment string
 	var yes bool
 	var names []string
-	for _, s := range actionSpecs(nil) {
-		names = append(names, strings.TrimSpace(s.names[0]+" "+s.args))
+	for _, s := range actionSpecs {
+		names = append(names, strings.TrimSpace(s.name()+" "+s.args))
 	}
 	c := &cobra.Command{
 		Use:   "apply CARD ACTION [ARGS] --reference REF",
@@ -136,21 +180,9 @@ func (a *app) applyCmd() *cobra.Command {
 			"the card's history. Names: the API's (add-stamp) or the SDK's (add-stamps). Actions:\n  " +
 			strings.Join(names, "\n  "),
 		Args: cobra.MinimumNArgs(2),
-		RunE: a.do(func(cmd *cobra.Command, argv []string) error {
+		RunE: a.withAPI(func(cmd *cobra.Command, argv []string, api *loyalty.Client) error {
 			card, name := argv[0], argv[1]
-			api, err := a.api()
-			if err != nil {
-				return err
-			}
-			i := slices.IndexFunc(actionSpecs(api.Cards), func(s actionSpec) bool { return slices.Contains(s.names, name) })
-			if i < 0 {
-				return usagef("no card action %q; run 'loyalty cards apply --help' for the list", name)
-			}
-			spec := actionSpecs(api.Cards)[i]
-			if len(argv)-2 != spec.argCount() {
-				return usagef("%s takes %s", name, cmp(spec.args, "no argument"))
-			}
-			f, err := spec.bind(api.Cards, argv[2:])
+			spec, f, err := bindAction(api.Cards, name, argv[2:])
 			if err != nil {
 				return err
 			}
@@ -189,14 +221,6 @@ func (a *app) applyCmd() *cobra.Command {
 	return c
 }
 
-// cmp is a, or b when a is empty.
-func cmp(a, b string) string {
-	if a == "" {
-		return b
-	}
-	return a
-}
-
 func (a *app) purchaseCmd() *cobra.Command {
 	var req loyalty.PurchaseRequest
 	c := &cobra.Command{
@@ -207,16 +231,12 @@ func (a *app) purchaseCmd() *cobra.Command {
 			"The card by its id, or by --phone or --email with --template; --issue issues one when the customer\n" +
 			"has none.",
 		Args: cobra.MaximumNArgs(1),
-		RunE: a.do(func(cmd *cobra.Command, argv []string) error {
+		RunE: a.withAPI(func(cmd *cobra.Command, argv []string, api *loyalty.Client) error {
 			if len(argv) == 1 {
 				req.CardID = argv[0]
 			}
 			if req.CardID == "" && req.CustomerPhone == "" && req.CustomerEmail == "" {
 				return usagef("purchase needs a card id, or --phone or --email with --template")
-			}
-			api, err := a.api()
-			if err != nil {
-				return err
 			}
 			res, _, err := api.Cards.Purchase(cmd.Context(), &req, nil)
 			if err != nil {

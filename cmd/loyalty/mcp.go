@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/spf13/cobra"
@@ -27,13 +26,9 @@ through the SDK's card-type check and its once-promise; no tool returns a key or
 Configure it in an assistant as the command "loyalty mcp", with LOYALTY_API_KEY in its
 environment or a credentials file.`,
 		Args: args(0, "no arguments"),
-		RunE: a.do(func(cmd *cobra.Command, _ []string) error {
-			api, err := a.api()
-			if err != nil {
-				return err
-			}
+		RunE: a.withAPI(func(cmd *cobra.Command, _ []string, api *loyalty.Client) error {
 			srv := newMCPServer(api, writes)
-			err = srv.Run(cmd.Context(), &mcp.IOTransport{Reader: io.NopCloser(a.in), Writer: nopCloser{a.out}})
+			err := srv.Run(cmd.Context(), &mcp.IOTransport{Reader: io.NopCloser(a.in), Writer: nopCloser{a.out}})
 			if cmd.Context().Err() != nil {
 				return nil // stopped (a signal): the end of a server's run, not a failure
 			}
@@ -257,17 +252,12 @@ func newMCPServer(api *loyalty.Client, writes bool) *mcp.Server {
 	mcp.AddTool(s, &mcp.Tool{Name: "apply_card_action", Annotations: writing,
 		Description: "Apply a card action by name (add-stamp, subtract-point, redeem-coupon, ...), checked against the card's type before anything is sent, at most once per reference."},
 		func(ctx context.Context, _ *mcp.CallToolRequest, in actionIn) (*mcp.CallToolResult, actionOut, error) {
-			specs := actionSpecs(api.Cards)
-			i := slices.IndexFunc(specs, func(s actionSpec) bool { return slices.Contains(s.names, in.Action) })
-			if i < 0 || specs[i].setter {
-				return nil, actionOut{}, fmt.Errorf("no card action %q with a reference; read_card lists the card's actions", in.Action)
-			}
-			if len(in.Args) != specs[i].argCount() {
-				return nil, actionOut{}, fmt.Errorf("%s takes %s", in.Action, cmp(specs[i].args, "no argument"))
-			}
-			f, err := specs[i].bind(api.Cards, in.Args)
-			if err != nil {
+			spec, f, err := bindAction(api.Cards, in.Action, in.Args)
+			switch {
+			case err != nil:
 				return nil, actionOut{}, err
+			case spec.setter:
+				return nil, actionOut{}, fmt.Errorf("%s takes no reference, so it cannot be applied once: it is not offered here", in.Action)
 			}
 			c, _, err := api.Cards.ApplyOnce(ctx, in.Card, f, &loyalty.ActionOptions{Reference: in.Reference}, nil)
 			already := errors.Is(err, loyalty.ErrAlreadyApplied)

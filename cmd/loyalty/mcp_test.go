@@ -131,7 +131,7 @@ func TestMCPToolsDoTheJobsOnceAndCheckBeforeSending(t *testing.T) {
 	assert.Equal(t, sent, srv.Requests("POST /api/v2/cards/{id}/add-stamp"), "nothing sent")
 	_, isErr, text = call(t, cs, "apply_card_action", map[string]any{"card": stamp.ID, "action": "set-membership-tier", "args": []string{"1", "month"}, "reference": "T-3"})
 	assert.True(t, isErr)
-	assert.Contains(t, text, `no card action "set-membership-tier" with a reference`)
+	assert.Contains(t, text, "set-membership-tier takes no reference, so it cannot be applied once")
 
 	// A company, once per email; its key never in a result.
 	company := map[string]any{"name": "Bean There", "email": "bean@example.com", "phone": "15555550100", "country": "US",

@@ -26,11 +26,7 @@ func (a *app) exportCmd() *cobra.Command {
 		Long: "Every card, a page of 1,000 at a time within the rate limit, streamed as it is read: CSV with a\n" +
 			"header by default, one JSON object a line with -o json. The filters of 'cards list' apply.",
 		Args: args(0, "no arguments"),
-		RunE: a.do(func(cmd *cobra.Command, _ []string) error {
-			api, err := a.api()
-			if err != nil {
-				return err
-			}
+		RunE: a.withAPI(func(cmd *cobra.Command, _ []string, api *loyalty.Client) error {
 			if a.output == "text" {
 				a.output = "csv"
 			}
@@ -68,7 +64,7 @@ func (a *app) pushesCmd() *cobra.Command {
 		Use:   "send --template ID [--card CARD] --message TEXT",
 		Short: "Send a push to one card, or to every card of a template",
 		Args:  args(0, "no arguments"),
-		RunE: a.do(func(cmd *cobra.Command, _ []string) error {
+		RunE: a.withAPI(func(cmd *cobra.Command, _ []string, api *loyalty.Client) error {
 			if strings.TrimSpace(req.Message) == "" {
 				return usagef("pushes send needs --message")
 			}
@@ -82,10 +78,6 @@ func (a *app) pushesCmd() *cobra.Command {
 			to := fmt.Sprintf("a push to every card of template %d", req.TemplateID)
 			if req.CardID != "" {
 				to = "a push to card " + req.CardID
-			}
-			api, err := a.api()
-			if err != nil {
-				return err
 			}
 			if err := a.confirm(to, yes); err != nil {
 				return err
@@ -186,14 +178,12 @@ func (a *app) receive(ctx context.Context, l net.Listener, path, param, token st
 	}
 }
 
-// typed reads an event's payload as its kind's type; an event this version does not know is
-// printed as it came.
-func typed(e *loyalty.Event) (string, any) {
-	name := string(e.Name)
+// typed reads an event's payload as its kind's type; an event this version does not know, or
+// whose payload does not read, is printed as it came.
+func typed(e *loyalty.Event) (kind string, payload any) {
 	var v any
 	var err error
-	kind := ""
-	switch {
+	switch name := string(e.Name); {
 	case strings.HasPrefix(name, "Card"):
 		kind = "card"
 		v, err = e.Card()

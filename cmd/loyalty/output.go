@@ -16,16 +16,25 @@ import (
 type table struct {
 	format string
 	cols   []string
+	keys   [][]byte // the columns as JSON keys with their colon, made once for every row
 	tw     *tabwriter.Writer
 	cw     *csv.Writer
 	w      io.Writer
-	rows   int
+	line   []byte // the JSON line being written, kept for the next row
 }
+
+// oneLine keeps a value on its line and in its column of the text output.
+var oneLine = strings.NewReplacer("\t", " ", "\n", " ", "\r", " ")
 
 // table starts a table of cols on stdout.
 func (a *app) table(cols ...string) *table {
 	t := &table{format: a.output, cols: cols, w: a.out}
 	switch a.output {
+	case "json":
+		for _, c := range cols {
+			k, _ := json.Marshal(c)
+			t.keys = append(t.keys, append(k, ':'))
+		}
 	case "csv":
 		t.cw = csv.NewWriter(a.out)
 		_ = t.cw.Write(cols)
@@ -41,26 +50,21 @@ func (t *table) row(vals ...any) error {
 	if len(vals) != len(t.cols) {
 		panic(fmt.Sprintf("table: %d values for %d columns", len(vals), len(t.cols)))
 	}
-	t.rows++
 	switch t.format {
 	case "json":
-		var b strings.Builder
-		b.WriteByte('{')
-		for i, c := range t.cols {
+		t.line = append(t.line[:0], '{')
+		for i, k := range t.keys {
 			if i > 0 {
-				b.WriteByte(',')
+				t.line = append(t.line, ',')
 			}
-			k, _ := json.Marshal(c)
 			v, err := json.Marshal(vals[i])
 			if err != nil {
 				return err
 			}
-			b.Write(k)
-			b.WriteByte(':')
-			b.Write(v)
+			t.line = append(append(t.line, k...), v...)
 		}
-		b.WriteString("}\n")
-		_, err := io.WriteString(t.w, b.String())
+		t.line = append(t.line, '}', '\n')
+		_, err := t.w.Write(t.line)
 		return err
 	case "csv":
 		rec := make([]string, len(vals))
@@ -71,7 +75,7 @@ func (t *table) row(vals ...any) error {
 	default:
 		rec := make([]string, len(vals))
 		for i, v := range vals {
-			rec[i] = strings.NewReplacer("\t", " ", "\n", " ").Replace(plain(v))
+			rec[i] = oneLine.Replace(plain(v))
 			if rec[i] == "" {
 				rec[i] = "-"
 			}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/csv"
 	"errors"
@@ -44,14 +45,10 @@ The companies' API keys (and the passwords made here) go to the --keys file, cre
 by you alone; never to the terminal unless --show-keys asks for it. --dry-run reads only, and
 says what would be created.`,
 		Args: args(0, "no arguments (the CSV goes in -f)"),
-		RunE: a.do(func(cmd *cobra.Command, _ []string) error {
+		RunE: a.withAPI(func(cmd *cobra.Command, _ []string, api *loyalty.Client) error {
 			rows, err := readCompanies(file)
 			if err != nil {
 				return usageError{err}
-			}
-			api, err := a.api()
-			if err != nil {
-				return err
 			}
 			if dryRun {
 				return a.provisionDry(cmd, api, rows)
@@ -78,6 +75,29 @@ says what would be created.`,
 
 var reportCols = []string{"line", "name", "email", "outcome", "id", "tariff", "error"}
 
+// report is one row's line in provision's output.
+type report struct {
+	row     company
+	outcome string // created, found, failed; would create, with --dry-run
+	id      int
+	tariff  string // the change made, or that would be
+	err     error
+}
+
+func (r report) values() []any {
+	var id, tariff, msg any
+	if r.id != 0 {
+		id = r.id
+	}
+	if r.tariff != "" {
+		tariff = r.tariff
+	}
+	if r.err != nil {
+		msg = message(r.err)
+	}
+	return []any{r.row.line, r.row.req.Name, r.row.req.Email, r.outcome, id, tariff, msg}
+}
+
 // provision creates or finds each row's company, then moves it to its tariff.
 func (a *app) provision(cmd *cobra.Command, api *loyalty.Client, rows []company, kw *keyWriter, showKeys bool) error {
 	ctx := cmd.Context()
@@ -89,44 +109,29 @@ func (a *app) provision(cmd *cobra.Command, api *loyalty.Client, rows []company,
 	bar := a.progress(len(rows), "companies")
 	failed := 0
 	for _, row := range rows {
-		report := []any{row.line, row.req.Name, row.req.Email, "failed", nil, nil, nil}
-		co, resp, err := api.Companies.CreateOnce(ctx, &row.req, nil)
-		if err == nil {
-			report[3], report[4] = "created", co.ID
-			if resp.Found {
-				report[3] = "found"
+		co, r, err := provisionOne(ctx, api, row)
+		if err == nil && kw != nil {
+			password := ""
+			if row.generated && r.outcome == "created" {
+				password = row.req.Password.Reveal()
 			}
-			if co.TariffID != row.req.TariffID {
-				_, _, err = api.Companies.ChangeTariff(ctx, co.ID, &loyalty.ChangeTariffRequest{TariffID: row.req.TariffID, TariffPeriod: row.req.TariffPeriod})
-				if err == nil {
-					report[5] = fmt.Sprintf("%d -> %d", co.TariffID, row.req.TariffID)
-				} else {
-					err = fmt.Errorf("tariff: %w", err)
-				}
-			}
-			if kw != nil {
-				password := ""
-				if row.generated && !resp.Found {
-					password = row.req.Password.Reveal()
-				}
-				if werr := kw.write(co, password); werr != nil {
-					return werr // a key not written down is a key lost: stop here
-				}
+			if err := kw.write(co, password); err != nil {
+				return err // a key not written down is a key lost: stop here
 			}
 		}
-		if err != nil {
+		if r.err != nil {
 			failed++
-			report[6] = message(err)
 		}
+		values := r.values()
 		if showKeys {
 			key := ""
 			if co != nil {
 				key = co.APIKey.Reveal()
 			}
-			report = append(report, key)
+			values = append(values, key)
 		}
 		bar.step()
-		if err := t.row(report...); err != nil {
+		if err := t.row(values...); err != nil {
 			return err
 		}
 		if ctx.Err() != nil {
@@ -143,6 +148,31 @@ func (a *app) provision(cmd *cobra.Command, api *loyalty.Client, rows []company,
 	return ctx.Err()
 }
 
+// provisionOne creates or finds one row's company and puts it on the row's tariff. It
+// returns the company whenever it exists, with the row's report; the error says the company
+// was neither created nor found (a failed tariff change is in the report alone).
+func provisionOne(ctx context.Context, api *loyalty.Client, row company) (*loyalty.Company, report, error) {
+	r := report{row: row, outcome: "failed"}
+	co, resp, err := api.Companies.CreateOnce(ctx, &row.req, nil)
+	if err != nil {
+		r.err = err
+		return nil, r, err
+	}
+	r.outcome, r.id = "created", co.ID
+	if resp.Found {
+		r.outcome = "found"
+	}
+	if co.TariffID != row.req.TariffID {
+		_, _, err := api.Companies.ChangeTariff(ctx, co.ID, &loyalty.ChangeTariffRequest{TariffID: row.req.TariffID, TariffPeriod: row.req.TariffPeriod})
+		if err != nil {
+			r.err = fmt.Errorf("tariff: %w", err)
+		} else {
+			r.tariff = fmt.Sprintf("%d -> %d", co.TariffID, row.req.TariffID)
+		}
+	}
+	return co, r, nil
+}
+
 // provisionDry says what provision would do, with reads only: the company list, once.
 func (a *app) provisionDry(cmd *cobra.Command, api *loyalty.Client, rows []company) error {
 	existing := map[string]loyalty.Company{}
@@ -155,16 +185,16 @@ func (a *app) provisionDry(cmd *cobra.Command, api *loyalty.Client, rows []compa
 	t := a.table(reportCols...)
 	for _, row := range rows {
 		co, found := existing[strings.ToLower(row.req.Email)]
-		report := []any{row.line, row.req.Name, row.req.Email, "would create", nil, nil, nil}
+		r := report{row: row, outcome: "would create"}
 		if found {
-			report[3], report[4] = "found", co.ID
+			r.outcome, r.id = "found", co.ID
 			if co.TariffID != row.req.TariffID {
-				report[5] = fmt.Sprintf("would change %d -> %d", co.TariffID, row.req.TariffID)
+				r.tariff = fmt.Sprintf("would change %d -> %d", co.TariffID, row.req.TariffID)
 			}
 		} else {
 			existing[strings.ToLower(row.req.Email)] = loyalty.Company{} // a second row with its email is found
 		}
-		if err := t.row(report...); err != nil {
+		if err := t.row(r.values()...); err != nil {
 			return err
 		}
 	}

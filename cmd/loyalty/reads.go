@@ -80,21 +80,13 @@ func (a *app) companiesCmd() *cobra.Command {
 	c := &cobra.Command{Use: "companies", Short: "The agency's companies (sub-accounts)"}
 	c.AddCommand(&cobra.Command{
 		Use: "list", Short: "List every company", Args: args(0, "no arguments"),
-		RunE: a.do(func(cmd *cobra.Command, _ []string) error {
-			api, err := a.api()
-			if err != nil {
-				return err
-			}
+		RunE: a.withAPI(func(cmd *cobra.Command, _ []string, api *loyalty.Client) error {
 			return list(a, companyCols, api.Companies.All(cmd.Context(), nil), companyRow)
 		}),
 	}, &cobra.Command{
 		Use: "get ID", Short: "Show one company (never its key)", Args: args(1, "a company id"),
-		RunE: a.do(func(cmd *cobra.Command, argv []string) error {
+		RunE: a.withAPI(func(cmd *cobra.Command, argv []string, api *loyalty.Client) error {
 			id, err := intArg("company id", argv[0])
-			if err != nil {
-				return err
-			}
-			api, err := a.api()
 			if err != nil {
 				return err
 			}
@@ -113,13 +105,9 @@ func (a *app) customersCmd() *cobra.Command {
 	var phone, email string
 	find := &cobra.Command{
 		Use: "find --phone PHONE | --email EMAIL", Short: "Find customers by phone or email", Args: args(0, "no arguments"),
-		RunE: a.do(func(cmd *cobra.Command, _ []string) error {
+		RunE: a.withAPI(func(cmd *cobra.Command, _ []string, api *loyalty.Client) error {
 			if phone == "" && email == "" {
 				return usagef("customers find needs --phone or --email")
-			}
-			api, err := a.api()
-			if err != nil {
-				return err
 			}
 			return list(a, customerCols, api.Customers.All(cmd.Context(), &loyalty.CustomerListOptions{Phone: phone, Email: email}), customerRow)
 		}),
@@ -135,11 +123,7 @@ func (a *app) cardsCmd() *cobra.Command {
 	var f loyalty.CardListOptions
 	ls := &cobra.Command{
 		Use: "list", Short: "List cards, filtered by customer or template", Args: args(0, "no arguments"),
-		RunE: a.do(func(cmd *cobra.Command, _ []string) error {
-			api, err := a.api()
-			if err != nil {
-				return err
-			}
+		RunE: a.withAPI(func(cmd *cobra.Command, _ []string, api *loyalty.Client) error {
 			return list(a, cardCols, api.Cards.All(cmd.Context(), &f), cardRow)
 		}),
 	}
@@ -149,11 +133,7 @@ func (a *app) cardsCmd() *cobra.Command {
 	ls.Flags().IntVar(&f.TemplateID, "template", 0, "only the cards issued from this template id")
 	get := &cobra.Command{
 		Use: "get CARD", Short: "Show one card and what it holds", Args: args(1, "a card id"),
-		RunE: a.do(func(cmd *cobra.Command, argv []string) error {
-			api, err := a.api()
-			if err != nil {
-				return err
-			}
+		RunE: a.withAPI(func(cmd *cobra.Command, argv []string, api *loyalty.Client) error {
 			card, _, err := api.Cards.Get(cmd.Context(), argv[0])
 			if err != nil {
 				return err
@@ -169,21 +149,13 @@ func (a *app) templatesCmd() *cobra.Command {
 	c := &cobra.Command{Use: "templates", Short: "Card templates, from which cards are issued"}
 	c.AddCommand(&cobra.Command{
 		Use: "list", Short: "List every template", Args: args(0, "no arguments"),
-		RunE: a.do(func(cmd *cobra.Command, _ []string) error {
-			api, err := a.api()
-			if err != nil {
-				return err
-			}
+		RunE: a.withAPI(func(cmd *cobra.Command, _ []string, api *loyalty.Client) error {
 			return list(a, templateCols, api.Templates.All(cmd.Context(), nil), templateRow)
 		}),
 	}, &cobra.Command{
 		Use: "get ID", Short: "Show one template", Args: args(1, "a template id"),
-		RunE: a.do(func(cmd *cobra.Command, argv []string) error {
+		RunE: a.withAPI(func(cmd *cobra.Command, argv []string, api *loyalty.Client) error {
 			id, err := intArg("template id", argv[0])
-			if err != nil {
-				return err
-			}
-			api, err := a.api()
 			if err != nil {
 				return err
 			}
@@ -202,11 +174,7 @@ func (a *app) operationsCmd() *cobra.Command {
 	var card string
 	ls := &cobra.Command{
 		Use: "list --card CARD", Short: "List a card's history", Args: args(0, "no arguments"),
-		RunE: a.do(func(cmd *cobra.Command, _ []string) error {
-			api, err := a.api()
-			if err != nil {
-				return err
-			}
+		RunE: a.withAPI(func(cmd *cobra.Command, _ []string, api *loyalty.Client) error {
 			return list(a, []string{"id", "cardId", "eventId", "amount", "balance", "comment", "createdAt"},
 				api.Operations.All(cmd.Context(), &loyalty.OperationListOptions{CardID: card}),
 				func(o *loyalty.Operation) []any {
@@ -224,11 +192,7 @@ func (a *app) tariffsCmd() *cobra.Command {
 	c := &cobra.Command{Use: "tariffs", Short: "The plans a company can be on"}
 	c.AddCommand(&cobra.Command{
 		Use: "list", Short: "List the tariffs", Args: args(0, "no arguments"),
-		RunE: a.do(func(cmd *cobra.Command, _ []string) error {
-			api, err := a.api()
-			if err != nil {
-				return err
-			}
+		RunE: a.withAPI(func(cmd *cobra.Command, _ []string, api *loyalty.Client) error {
 			ts, _, err := api.Tariffs.List(cmd.Context())
 			if err != nil {
 				return err

@@ -48,6 +48,7 @@ func TestScripts(t *testing.T) {
 			srv := loyaltytest.NewServer()
 			env.Defer(srv.Close)
 			env.Values["srv"] = srv
+			env.Values["counted"] = new(int)
 			// A script named credentials* starts without them, to find them where it puts them:
 			// a script can set a variable, even to "", but not unset it.
 			if !strings.HasPrefix(filepath.Base(env.WorkDir), "script-credentials") {
@@ -72,6 +73,7 @@ func TestScripts(t *testing.T) {
 			"freeport":  freePort,
 			"subscribe": subscribe,
 			"delivered": delivered,
+			"requests":  requests,
 		},
 	})
 }
@@ -259,5 +261,24 @@ func delivered(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	if n != want {
 		ts.Fatalf("%d deliveries answered %d, want %d (all: %d)", n, status, want, len(srv.Deliveries()))
+	}
+}
+
+// requests: requests N — the fake received N requests since the script's last requests
+// command (or its start): what each job costs, pinned as a test pins any other figure.
+// requests start counts from here, after a script's own set-up.
+func requests(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: requests N | requests start")
+	}
+	counted := ts.Value("counted").(*int)
+	total := server(ts).TotalRequests()
+	got := total - *counted
+	*counted = total
+	if args[0] == "start" {
+		return
+	}
+	if want, _ := strconv.Atoi(args[0]); got != want {
+		ts.Fatalf("%d requests, want %s", got, args[0])
 	}
 }
