@@ -60,8 +60,9 @@ func toolNames(t *testing.T, cs *mcp.ClientSession) []string {
 	var names []string
 	for _, tool := range res.Tools {
 		names = append(names, tool.Name)
-		if tool.Annotations != nil && tool.Annotations.ReadOnlyHint {
-			assert.True(t, slices.Contains(readTools, tool.Name), "%s is marked read-only", tool.Name)
+		if assert.NotNil(t, tool.Annotations, tool.Name) {
+			assert.Equal(t, slices.Contains(readTools, tool.Name), tool.Annotations.ReadOnlyHint,
+				"%s is marked read-only exactly when it only reads", tool.Name)
 		}
 	}
 	slices.Sort(names)
@@ -80,7 +81,6 @@ func TestMCPIsReadOnlyUnlessWritesAreAllowed(t *testing.T) {
 	_, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "record_purchase",
 		Arguments: map[string]any{"card": "x", "amount": 5, "receipt": "R1"}})
 	assert.ErrorContains(t, err, `unknown tool "record_purchase"`)
-	assert.Zero(t, srv.TotalRequests(), "a read-only server sends no write")
 
 	all := toolNames(t, assistant(t, srv, true))
 	assert.Equal(t, slices.Sorted(slices.Values(append(slices.Clone(readTools), "apply_card_action", "provision_company", "record_purchase"))), all)
