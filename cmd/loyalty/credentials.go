@@ -126,7 +126,7 @@ func (a *app) api() (*loyalty.Client, error) {
 	}
 	c, err := loyalty.NewClient(s.key.value, opts...)
 	if err != nil {
-		return nil, err
+		return nil, usageError{err} // a setting is wrong (an address, --rate): nothing was sent
 	}
 	a.client = c
 	return c, nil

@@ -12,7 +12,7 @@ import (
 const (
 	exitOK             = 0
 	exitFailed         = 1 // anything not below
-	exitUsage          = 2 // a wrong command, flag or argument; nothing sent
+	exitUsage          = 2 // a wrong command, flag, argument or setting; nothing sent
 	exitInvalid        = 3 // invalid input: refused before anything was sent, or by the API's validation
 	exitNotFound       = 4
 	exitCardState      = 5 // the card's state refused the action (already redeemed, too small a balance)
