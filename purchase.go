@@ -198,7 +198,7 @@ func (s *CardsService) purchaseCard(ctx context.Context, req *PurchaseRequest, r
 		return nil, nil, resp, err
 	}
 	for i := range cards {
-		if c := &cards[i]; c.TemplateID == req.TemplateID && c.Status != CardStatusDeleted && holds(c, req) {
+		if c := &cards[i]; c.TemplateID == req.TemplateID && c.Status != CardStatusDeleted && ownedBy(c, req) {
 			return c, tmpl, resp, terr
 		}
 	}
@@ -219,9 +219,9 @@ func (s *CardsService) purchaseCard(ctx context.Context, req *PurchaseRequest, r
 	return card, tmpl, resp, terr
 }
 
-// holds reports whether the card's customer is the one the request names, where the list
+// ownedBy reports whether the card's customer is the one the request names, where the list
 // says who it is (a list filter the server ignored must not pick a stranger's card).
-func holds(c *Card, req *PurchaseRequest) bool {
+func ownedBy(c *Card, req *PurchaseRequest) bool {
 	switch {
 	case req.CustomerPhone != "" && c.Customer.Phone != "":
 		return samePhone(c.Customer.Phone, req.CustomerPhone)
