@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/spf13/cobra"
@@ -58,6 +59,7 @@ type (
 	}
 	customersOut struct {
 		Customers []customerOut `json:"customers"`
+		More      bool          `json:"more" jsonschema:"more exist than the ones returned: narrow the query"`
 	}
 	cardQuery struct {
 		Card string `json:"card" jsonschema:"the card's id (its serial, such as 638920-251-210)"`
@@ -81,6 +83,7 @@ type (
 	}
 	cardsOut struct {
 		Cards []cardOut `json:"cards"`
+		More  bool      `json:"more" jsonschema:"more exist than the ones returned: narrow the query"`
 	}
 	operationOut struct {
 		ID        int     `json:"id"`
@@ -92,6 +95,7 @@ type (
 	}
 	historyOut struct {
 		Operations []operationOut `json:"operations"`
+		More       bool           `json:"more" jsonschema:"more exist than the ones returned: narrow the query"`
 	}
 	templateOut struct {
 		ID   int    `json:"id"`
@@ -100,6 +104,7 @@ type (
 	}
 	templatesOut struct {
 		Templates []templateOut `json:"templates"`
+		More      bool          `json:"more" jsonschema:"more exist than the ones returned: narrow the query"`
 	}
 	companyOut struct {
 		ID       int    `json:"id"`
@@ -110,6 +115,7 @@ type (
 	}
 	companiesOut struct {
 		Companies []companyOut `json:"companies"`
+		More      bool         `json:"more" jsonschema:"more exist than the ones returned: narrow the query"`
 	}
 	purchaseIn struct {
 		Card     string  `json:"card,omitempty" jsonschema:"the card's id; or give phone or email with template"`
@@ -166,16 +172,23 @@ func toCompany(c *loyalty.Company) companyOut {
 	return companyOut{ID: c.ID, Name: c.Name, Email: c.Email, TariffID: c.TariffID}
 }
 
-// collect reads every item of seq, converted.
-func collect[T, U any](seq func(func(T, error) bool), conv func(*T) U) ([]U, error) {
+// listMax bounds what a list tool returns: an assistant's context is no place for a whole
+// account, and the requests to read one are the key's rate limit for everyone else.
+const listMax = 100
+
+// collect reads up to listMax items of seq, converted, and says whether there are more.
+func collect[T, U any](seq iter.Seq2[T, error], conv func(*T) U) ([]U, bool, error) {
 	out := []U{}
 	for item, err := range seq {
 		if err != nil {
-			return nil, err
+			return nil, false, err
+		}
+		if len(out) == listMax {
+			return out, true, nil
 		}
 		out = append(out, conv(&item))
 	}
-	return out, nil
+	return out, false, nil
 }
 
 // readOnly and writing annotate the tools, for assistants that ask before a write.
@@ -192,11 +205,11 @@ func newMCPServer(api *loyalty.Client, writes bool) *mcp.Server {
 			if q.Phone == "" && q.Email == "" {
 				return nil, customersOut{}, errors.New("give phone or email")
 			}
-			cs, err := collect(api.Customers.All(ctx, &loyalty.CustomerListOptions{Phone: q.Phone, Email: q.Email}),
+			cs, more, err := collect(api.Customers.All(ctx, &loyalty.CustomerListOptions{Phone: q.Phone, Email: q.Email}),
 				func(c *loyalty.Customer) customerOut {
 					return customerOut{c.ID, c.FirstName, c.Surname, c.Email, c.Phone}
 				})
-			return nil, customersOut{cs}, err
+			return nil, customersOut{cs, more}, err
 		})
 	mcp.AddTool(s, &mcp.Tool{Name: "read_card", Description: "Read a card: its type, what it holds, whether a reward waits, and the actions it takes.", Annotations: readOnly},
 		func(ctx context.Context, _ *mcp.CallToolRequest, q cardQuery) (*mcp.CallToolResult, cardOut, error) {
@@ -208,25 +221,25 @@ func newMCPServer(api *loyalty.Client, writes bool) *mcp.Server {
 		})
 	mcp.AddTool(s, &mcp.Tool{Name: "list_cards", Description: "List cards, by the customer's phone or email, or by template.", Annotations: readOnly},
 		func(ctx context.Context, _ *mcp.CallToolRequest, q cardsQuery) (*mcp.CallToolResult, cardsOut, error) {
-			cs, err := collect(api.Cards.All(ctx, &loyalty.CardListOptions{CustomerPhone: q.Phone, CustomerEmail: q.Email, TemplateID: q.Template}), toCard)
-			return nil, cardsOut{cs}, err
+			cs, more, err := collect(api.Cards.All(ctx, &loyalty.CardListOptions{CustomerPhone: q.Phone, CustomerEmail: q.Email, TemplateID: q.Template}), toCard)
+			return nil, cardsOut{cs, more}, err
 		})
 	mcp.AddTool(s, &mcp.Tool{Name: "card_history", Description: "A card's history: every action applied to it, with its comment and reference.", Annotations: readOnly},
 		func(ctx context.Context, _ *mcp.CallToolRequest, q cardQuery) (*mcp.CallToolResult, historyOut, error) {
-			ops, err := collect(api.Operations.All(ctx, &loyalty.OperationListOptions{CardID: q.Card}), func(o *loyalty.Operation) operationOut {
+			ops, more, err := collect(api.Operations.All(ctx, &loyalty.OperationListOptions{CardID: q.Card}), func(o *loyalty.Operation) operationOut {
 				return operationOut{o.ID, o.EventID, o.Amount, o.Balance, o.Comment, when(o.CreatedAt)}
 			})
-			return nil, historyOut{ops}, err
+			return nil, historyOut{ops, more}, err
 		})
 	mcp.AddTool(s, &mcp.Tool{Name: "list_templates", Description: "List the card templates, from which cards are issued.", Annotations: readOnly},
 		func(ctx context.Context, _ *mcp.CallToolRequest, _ struct{}) (*mcp.CallToolResult, templatesOut, error) {
-			ts, err := collect(api.Templates.All(ctx, nil), func(t *loyalty.Template) templateOut { return templateOut{t.ID, t.Name, t.Type.String()} })
-			return nil, templatesOut{ts}, err
+			ts, more, err := collect(api.Templates.All(ctx, nil), func(t *loyalty.Template) templateOut { return templateOut{t.ID, t.Name, t.Type.String()} })
+			return nil, templatesOut{ts, more}, err
 		})
 	mcp.AddTool(s, &mcp.Tool{Name: "list_companies", Description: "List the agency's companies (never their keys).", Annotations: readOnly},
 		func(ctx context.Context, _ *mcp.CallToolRequest, _ struct{}) (*mcp.CallToolResult, companiesOut, error) {
-			cs, err := collect(api.Companies.All(ctx, nil), toCompany)
-			return nil, companiesOut{cs}, err
+			cs, more, err := collect(api.Companies.All(ctx, nil), toCompany)
+			return nil, companiesOut{cs, more}, err
 		})
 	if !writes {
 		return s

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"iter"
 	"slices"
 	"testing"
 
@@ -174,4 +175,32 @@ func TestMCPCommandServesOverItsStreams(t *testing.T) {
 	cancel()
 	assert.Equal(t, exitOK, <-done)
 	_ = cs.Close()
+}
+
+func TestListToolsReturnAtMostAHundredAndSaySo(t *testing.T) {
+	t.Parallel()
+	seq := func(n int, read *int) iter.Seq2[int, error] {
+		return func(yield func(int, error) bool) {
+			for i := range n {
+				*read++
+				if !yield(i, nil) {
+					return
+				}
+			}
+		}
+	}
+	double := func(i *int) int { return 2 * *i }
+	var read int
+	out, more, err := collect(seq(100, &read), double)
+	require.NoError(t, err)
+	assert.Len(t, out, 100)
+	assert.False(t, more)
+	assert.Equal(t, 198, out[99])
+
+	read = 0
+	out, more, err = collect(seq(100_000, &read), double)
+	require.NoError(t, err)
+	assert.Len(t, out, listMax)
+	assert.True(t, more)
+	assert.Equal(t, listMax+1, read, "it stops reading at the first item past the bound")
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"time"
+
 	"github.com/schollz/progressbar/v3"
 )
 
@@ -20,7 +22,7 @@ func (a *app) progress(n int, what string) progress {
 		progressbar.OptionShowCount(),
 		progressbar.OptionSetPredictTime(true),
 		progressbar.OptionClearOnFinish(),
-		progressbar.OptionThrottle(100_000_000), // 0.1 s: a redraw a row would cost more than the row
+		progressbar.OptionThrottle(100*time.Millisecond), // a redraw a row would cost more than the row
 	)}
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"iter"
 	"strconv"
 	"time"
 
@@ -53,7 +54,7 @@ func intArg(name, s string) (int, error) {
 }
 
 // list prints every item of seq in a table.
-func list[T any](a *app, cols []string, seq func(yield func(T, error) bool), row func(*T) []any) error {
+func list[T any](a *app, cols []string, seq iter.Seq2[T, error], row func(*T) []any) error {
 	t := a.table(cols...)
 	for item, err := range seq {
 		if err != nil {
